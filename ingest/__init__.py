@@ -1,0 +1,1 @@
+"""PDF reports -> pages -> chunks -> vectors -> the knowledge base on disk."""

@@ -1,0 +1,67 @@
+"""Normalise extracted page text: the text that is stored, chunked, embedded and cited."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han ideographs (with extensions and compatibility forms), CJK symbols and punctuation,
+# kana, and the fullwidth punctuation NFKC leaves alone.
+CJK = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff5e-\uff65\U00020000-\U0003134f"
+)
+_CJK_CHAR = f"[{CJK}]"
+# ASCII punctuation that NFKC produced from fullwidth forms inside Chinese sentences.
+_PUNCT = r"[,.;:!?)\]}%\"'”’、。]"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_CJK_GAP = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR}|{_PUNCT})")
+_PUNCT_GAP = re.compile(rf"(?<={_CJK_CHAR}{_PUNCT}) +(?={_CJK_CHAR})")
+_SENTENCE_END = re.compile(r"[。!?！？…:：;；]$|[.!?]['\"”’)]?$")
+_IS_CJK = re.compile(_CJK_CHAR)
+_WORDISH = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
+
+
+def normalise_chars(text: str) -> str:
+    """NFKC (Kangxi radicals, ligatures, fullwidth forms), drop control chars, tidy spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _CJK_GAP.sub("", text)
+    return _PUNCT_GAP.sub("", text)
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join hard-wrapped lines; keep a line break only after a sentence end."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif _SENTENCE_END.search(out):
+            out += "\n" + line
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[0].islower():
+            out = out[:-1] + line  # "subop-" + "timal"
+        elif _WORDISH.match(out[-1]) and _WORDISH.match(line[0]):
+            out += " " + line
+        elif _IS_CJK.match(out[-1]) or _IS_CJK.match(line[0]):
+            out += line
+        else:
+            out += " " + line
+    return out
+
+
+def clean_lines(text: str) -> list[str]:
+    """Normalised, stripped, non-empty lines of raw page text."""
+    lines = (line.strip() for line in normalise_chars(text).split("\n"))
+    return [line for line in lines if line]
+
+
+def clean_page(lines: list[str]) -> str:
+    """The stored text of a page from its (header-free) normalised lines."""
+    return normalise_chars(join_lines(lines))

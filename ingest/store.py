@@ -1,0 +1,504 @@
+"""The knowledge base on disk. This module alone reads and writes its files.
+
+A KB folder holds immutable *generations*: ``kb-NNNNNN.sqlite`` (documents, pages,
+chunks) and ``vectors-NNNNNN.faiss`` (chunk vectors keyed by chunk id). ``manifest.json``
+names the current generation; replacing it (temp file, fsync, ``os.replace``) is the one
+commit point, so a reader sees the old KB or the new one, never a mix, and a build killed
+at any moment leaves the last committed KB intact. ``embeddings.sqlite`` caches vectors by
+(model, text hash); it is content-addressed, so a crashed build's work is kept, not trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UsageError, WpkbError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+CACHE = "embeddings.sqlite"
+LOCK = "write.lock"
+KEEP_GENERATIONS = 2  # the current one and its predecessor, for readers that just opened it
+_GEN_FILE = re.compile(r"^(kb|vectors)-(\d{6})\.(sqlite|faiss)(\..*)?$")
+
+SCHEMA = """
+CREATE TABLE documents(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  path TEXT NOT NULL UNIQUE,            -- relative to the corpus folder, '/' separated
+  sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  title TEXT NOT NULL, page_count INTEGER NOT NULL, indexed_at TEXT NOT NULL,
+  header_lines INTEGER NOT NULL DEFAULT 0,
+  warnings TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE pages(
+  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL, label TEXT, status TEXT NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(doc_id, number));
+CREATE TABLE chunks(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- the vector id in the FAISS index; never reused
+  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
+  char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,  -- offsets in the page text
+  text TEXT NOT NULL, text_sha TEXT NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE skipped(                    -- files in the corpus that are not indexed, and why
+  path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL,                    -- 'error' (unreadable) or 'excluded' (by `wpkb remove`)
+  reason TEXT NOT NULL);
+"""
+
+
+@dataclass
+class Manifest:
+    generation: int
+    model_id: str
+    model_name: str | None
+    dim: int
+    chunking: dict
+    committed_at: str
+    format: int = FORMAT
+
+    @property
+    def db_file(self) -> str:
+        return f"kb-{self.generation:06d}.sqlite"
+
+    @property
+    def vectors_file(self) -> str:
+        return f"vectors-{self.generation:06d}.faiss"
+
+
+@dataclass
+class DocRow:
+    id: int
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    title: str
+    page_count: int
+    indexed_at: str
+    header_lines: int
+    warnings: list[str]
+    chunks: int = 0
+    page_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class PageRow:
+    number: int
+    label: str | None
+    status: str
+    text: str
+
+
+@dataclass
+class ChunkRow:
+    id: int
+    doc_id: int
+    doc_path: str
+    page: int
+    label: str | None
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass
+class SkippedRow:
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    kind: str
+    reason: str
+
+
+@dataclass
+class NewChunk:
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+    text_sha: str
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync_file(path)
+    except OSError:  # some filesystems can't fsync a directory; the rename is still atomic
+        pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_manifest(kb_dir: Path) -> Manifest | None:
+    path = kb_dir / MANIFEST
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise WpkbError(f"{path} is unreadable ({e}); rebuild with `wpkb build --full`") from None
+    if raw.get("format") != FORMAT:
+        raise WpkbError(f"the knowledge base in {kb_dir} has format {raw.get('format')}, this wpkb reads "
+                        f"format {FORMAT}; rebuild it with `wpkb build --full`")
+    try:
+        return Manifest(raw["generation"], raw["model"]["id"], raw["model"].get("name"),
+                        raw["model"]["dim"], raw["chunking"], raw["committed_at"])
+    except (KeyError, TypeError):
+        raise WpkbError(f"{path} is incomplete; rebuild with `wpkb build --full`") from None
+
+
+def _write_manifest(kb_dir: Path, m: Manifest) -> None:
+    data = {"format": m.format, "generation": m.generation,
+            "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
+            "chunking": m.chunking, "committed_at": m.committed_at,
+            "files": {"db": m.db_file, "vectors": m.vectors_file}}
+    _atomic_write(kb_dir / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode())
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    # Committed generations are never modified, so readers need no locks.
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _doc_row(r: sqlite3.Row) -> DocRow:
+    return DocRow(r["id"], r["path"], r["sha256"], r["size"], r["mtime_ns"], r["title"],
+                  r["page_count"], r["indexed_at"], r["header_lines"], json.loads(r["warnings"]))
+
+
+class _Reads:
+    """Queries shared by the read-only KB and the writer (both hold ``self.db``)."""
+
+    db: sqlite3.Connection
+
+    def documents(self) -> list[DocRow]:
+        docs = [_doc_row(r) for r in self.db.execute("SELECT * FROM documents ORDER BY path")]
+        counts = dict(self.db.execute("SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id").fetchall())
+        status: dict[int, dict[str, int]] = {}
+        for doc_id, st, n in self.db.execute("SELECT doc_id, status, COUNT(*) FROM pages GROUP BY doc_id, status"):
+            status.setdefault(doc_id, {})[st] = n
+        for d in docs:
+            d.chunks = counts.get(d.id, 0)
+            d.page_status = status.get(d.id, {})
+        return docs
+
+    def skipped(self) -> list[SkippedRow]:
+        return [SkippedRow(*r) for r in self.db.execute(
+            "SELECT path, sha256, size, mtime_ns, kind, reason FROM skipped ORDER BY path")]
+
+
+class KB(_Reads):
+    """A read-only view of the last committed generation."""
+
+    def __init__(self, kb_dir: Path, manifest: Manifest):
+        self.dir = kb_dir
+        self.manifest = manifest
+        self.db = _connect_ro(kb_dir / manifest.db_file)
+        self._index = None
+
+    @classmethod
+    def open(cls, kb_dir: Path) -> "KB":
+        m = read_manifest(kb_dir)
+        if m is None:
+            raise WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
+        try:
+            return cls(kb_dir, m)
+        except sqlite3.Error as e:
+            raise WpkbError(f"{kb_dir / m.db_file} cannot be opened ({e}); rebuild with `wpkb build --full`") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def find_document(self, name: str) -> DocRow:
+        """A document by its path, file name or stem; a unique substring also works."""
+        docs = self.documents()
+        key = name.replace("\\", "/").strip().lower()
+        for test in (lambda d: d.path.lower() == key,
+                     lambda d: d.name.lower() == key,
+                     lambda d: d.name.lower().rsplit(".", 1)[0] == key,
+                     lambda d: key in d.path.lower()):
+            hits = [d for d in docs if test(d)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise UsageError(f"'{name}' matches {len(hits)} reports ({', '.join(d.path for d in hits[:5])}); "
+                                 "give more of the path")
+        raise UsageError(f"no report '{name}' in the knowledge base; `wpkb sources` lists them")
+
+    def pages(self, doc_id: int) -> list[PageRow]:
+        return [PageRow(*r) for r in self.db.execute(
+            "SELECT number, label, status, text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,))]
+
+    def page(self, doc: DocRow, number: int) -> PageRow:
+        r = self.db.execute("SELECT number, label, status, text FROM pages WHERE doc_id=? AND number=?",
+                            (doc.id, number)).fetchone()
+        if r is None:
+            raise UsageError(f"{doc.path} has pages 1-{doc.page_count}; there is no page {number}")
+        return PageRow(*r)
+
+    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT c.id, c.doc_id, d.path, c.page_start, p.label, c.char_start, c.char_end, c.text "
+            f"FROM chunks c JOIN documents d ON d.id=c.doc_id "
+            f"JOIN pages p ON p.doc_id=c.doc_id AND p.number=c.page_start WHERE c.id IN ({marks})",
+            [int(i) for i in ids])
+        return {r[0]: ChunkRow(*r) for r in rows}
+
+    def chunk_ids(self, doc_id: int) -> np.ndarray:
+        return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))],
+                        dtype=np.int64)
+
+    def index(self):
+        """The FAISS index of this generation, loaded on first use."""
+        if self._index is None:
+            self._index = _read_index(self.dir / self.manifest.vectors_file)
+        return self._index
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk id, inner product) of the k nearest chunks, optionally among ``allowed`` ids."""
+        import faiss
+
+        index = self.index()
+        if index.ntotal == 0:
+            return []
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
+                                   min(k, index.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def _read_index(path: Path):
+    import faiss
+
+    if not path.exists():
+        raise WpkbError(f"{path} is missing (the KB changed while reading?); run the command again")
+    return faiss.read_index(str(path))
+
+
+def _new_index(dim: int):
+    import faiss
+
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+@contextmanager
+def write_lock(kb_dir: Path):
+    """Hold the KB's writer lock; a second writer fails at once with a clear message."""
+    from filelock import FileLock, Timeout
+
+    kb_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(kb_dir / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise WpkbError(f"another wpkb build, add, remove or watch is writing to {kb_dir}; "
+                        "wait for it to finish and run this again") from None
+    try:
+        _remove_uncommitted(kb_dir)
+        yield
+    finally:
+        lock.release()
+
+
+def _remove_uncommitted(kb_dir: Path) -> None:
+    """Delete files of generations that were never committed, or are too old to be read."""
+    m = read_manifest(kb_dir)
+    current = m.generation if m else 0
+    for p in kb_dir.iterdir():
+        match = _GEN_FILE.match(p.name)
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            p.unlink(missing_ok=True)
+        elif match:
+            gen, tmp = int(match.group(2)), match.group(4)
+            if tmp or gen > current or gen <= current - KEEP_GENERATIONS:
+                p.unlink(missing_ok=True)
+
+
+class Writer(_Reads):
+    """Changes to the KB, made on a copy and published by ``commit``. Use under ``write_lock``."""
+
+    def __init__(self, kb_dir: Path, model_id: str, model_name: str | None, dim: int,
+                 chunking: dict, fresh: bool = False):
+        self.dir = kb_dir
+        base = read_manifest(kb_dir)
+        if base and not fresh:
+            check_compatible(base, model_id, chunking, kb_dir)
+        self.manifest = Manifest((base.generation if base else 0) + 1, model_id, model_name, dim,
+                                 chunking, "")
+        self._db_path = kb_dir / (self.manifest.db_file + ".tmp")
+        if base and not fresh:
+            shutil.copyfile(kb_dir / base.db_file, self._db_path)
+            self.index = _read_index(kb_dir / base.vectors_file)
+        else:
+            self._db_path.unlink(missing_ok=True)
+            self.index = _new_index(dim)
+        self.db = sqlite3.connect(self._db_path)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys=ON")
+        if not (base and not fresh):
+            self.db.executescript(SCHEMA)
+        self.changed = False
+
+    def remove_document(self, doc_id: int) -> int:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        if ids:
+            removed = self.index.remove_ids(np.array(ids, dtype=np.int64))
+            if removed != len(ids):
+                raise WpkbError(f"the vector index in {self.dir} lacks {len(ids) - removed} chunk(s); "
+                                "rebuild with `wpkb build --full`")
+        self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        self.changed = True
+        return len(ids)
+
+    def rename_document(self, doc_id: int, path: str, mtime_ns: int) -> None:
+        self.db.execute("UPDATE documents SET path=?, mtime_ns=? WHERE id=?", (path, mtime_ns, doc_id))
+        self.changed = True
+
+    def touch_document(self, doc_id: int, mtime_ns: int) -> None:
+        """Record a new mtime for unchanged content, so the next scan takes the fast path."""
+        self.db.execute("UPDATE documents SET mtime_ns=? WHERE id=?", (mtime_ns, doc_id))
+        self.changed = True
+
+    def add_document(self, path: str, sha256: str, size: int, mtime_ns: int, title: str,
+                     pages: list, warnings: list[str], header_lines: int,
+                     chunks: list[NewChunk], vectors: np.ndarray) -> int:
+        cur = self.db.execute(
+            "INSERT INTO documents(path, sha256, size, mtime_ns, title, page_count, indexed_at, "
+            "header_lines, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
+            (path, sha256, size, mtime_ns, title, len(pages), _now(), header_lines,
+             json.dumps(warnings, ensure_ascii=False)))
+        doc_id = cur.lastrowid
+        self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?)",
+                            [(doc_id, p.number, p.label, p.status, p.text) for p in pages])
+        ids = []
+        for c in chunks:
+            cur = self.db.execute(
+                "INSERT INTO chunks(doc_id, page_start, page_end, char_start, char_end, text, text_sha) "
+                "VALUES (?,?,?,?,?,?,?)", (doc_id, c.page, c.page, c.char_start, c.char_end, c.text, c.text_sha))
+            ids.append(cur.lastrowid)
+        if ids:
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
+        self.db.execute("DELETE FROM skipped WHERE path=?", (path,))
+        self.changed = True
+        return doc_id
+
+    def set_skipped(self, path: str, sha256: str, size: int, mtime_ns: int, kind: str, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?,?)",
+                        (path, sha256, size, mtime_ns, kind, reason))
+        self.changed = True
+
+    def forget_skipped(self, path: str) -> None:
+        if self.db.execute("DELETE FROM skipped WHERE path=?", (path,)).rowcount:
+            self.changed = True
+
+    def commit(self) -> Manifest:
+        """Write the new generation's files, then publish them by replacing the manifest."""
+        import faiss
+
+        n_chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if n_chunks != self.index.ntotal:  # never publish vectors and rows out of step
+            raise WpkbError(f"internal error: {n_chunks} chunks but {self.index.ntotal} vectors; nothing was committed")
+        self.db.commit()
+        self.db.close()
+        _fsync_file(self._db_path)
+        vec_tmp = self.dir / (self.manifest.vectors_file + ".tmp")
+        faiss.write_index(self.index, str(vec_tmp))
+        _fsync_file(vec_tmp)
+        os.replace(self._db_path, self.dir / self.manifest.db_file)
+        os.replace(vec_tmp, self.dir / self.manifest.vectors_file)
+        _fsync_dir(self.dir)
+        self.manifest.committed_at = _now()
+        _write_manifest(self.dir, self.manifest)  # the commit point
+        _remove_uncommitted(self.dir)
+        return self.manifest
+
+    def abandon(self) -> None:
+        try:
+            self.db.close()
+        finally:
+            self._db_path.unlink(missing_ok=True)
+
+
+def check_compatible(m: Manifest, model_id: str, chunking: dict, kb_dir: Path) -> None:
+    if m.model_id != model_id:
+        raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, not {model_id}; "
+                        "rebuild it with `wpkb build --full` (add --model to choose the model)")
+    if m.chunking != chunking:
+        raise WpkbError(f"the knowledge base in {kb_dir} was built with chunking {m.chunking}, not {chunking}; "
+                        "rebuild it with `wpkb build --full`")
+
+
+class EmbeddingCache:
+    """Vectors by (model id, text sha256), so the same text is never embedded twice."""
+
+    def __init__(self, kb_dir: Path, model_id: str):
+        kb_dir.mkdir(parents=True, exist_ok=True)
+        self.model_id = model_id
+        self.db = sqlite3.connect(kb_dir / CACHE)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors(model TEXT NOT NULL, sha TEXT NOT NULL, "
+                        "vec BLOB NOT NULL, PRIMARY KEY(model, sha))")
+
+    def get(self, shas: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(shas))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            rows = self.db.execute(f"SELECT sha, vec FROM vectors WHERE model=? AND sha IN ({','.join('?' * len(part))})",
+                                   [self.model_id, *part])
+            for sha, blob in rows:
+                found[sha] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, shas: list[str], vectors: np.ndarray) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
+                                [(self.model_id, s, np.asarray(v, np.float32).tobytes()) for s, v in zip(shas, vectors)])
+
+    def clear(self) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM vectors WHERE model=?", (self.model_id,))
+
+    def close(self) -> None:
+        self.db.close()

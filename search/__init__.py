@@ -1,0 +1,1 @@
+"""The knowledge base -> a question's ranked passages -> an answer with citations."""

@@ -1,0 +1,323 @@
+"""The `wpkb` command line: parse arguments, call the core, format the output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ingest.errors import WpkbError
+
+app = typer.Typer(
+    help="wpkb: ask your PDF white papers questions from the terminal; answers cite report and page.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+# Options shared by the commands, declared once.
+KbOpt = Annotated[Optional[Path], typer.Option(
+    "--kb", envvar="WPKB_KB", help="Knowledge-base folder [default: .wpkb beside the corpus].", show_default=False)]
+CorpusOpt = Annotated[Path, typer.Option(
+    "--corpus", envvar="WPKB_CORPUS", help="Folder of PDF reports.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+
+
+def kb_path(kb: Path | None, corpus: Path) -> Path:
+    return kb if kb is not None else corpus.resolve().parent / ".wpkb"
+
+
+def friendly_errors(fn):
+    """Turn WpkbError into one line on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except WpkbError as e:
+            err.print(f"wpkb: error: {escape(str(e))}", soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("wpkb: interrupted; the knowledge base is as it was at the last commit")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------- build
+
+
+class RichProgress:
+    """Progress bars on stderr for the build's stages."""
+
+    def __init__(self, console: Console):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = console
+        self.bars = Progress(TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn(), console=console, transient=False)
+        self.task = None
+
+    def __enter__(self):
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.bars.stop()
+
+    def stage(self, name: str, total: int) -> None:
+        if self.task is not None:
+            self.bars.update(self.task, completed=self.bars.tasks[-1].total)
+        self.task = self.bars.add_task(name, total=total or None) if total else None
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.bars.advance(self.task, n)
+
+    def note(self, message: str) -> None:
+        self.console.print(escape(message))
+
+
+def _print_build(report, as_json: bool) -> None:
+    if as_json:
+        print_json(report.as_dict())
+        return
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("documents", f"{report.documents}  ({report.pages} pages, {report.chunks} chunks)")
+    t.add_row("changes", f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+                         f"{len(report.renamed)} renamed, {len(report.unchanged)} unchanged")
+    t.add_row("embedded", f"{report.chunks_embedded} chunks ({report.chunks_cached} reused from the cache)")
+    t.add_row("seconds", f"{report.seconds:.1f}")
+    t.add_row("warnings", str(len(report.warnings) + len(report.skipped)))
+    out.print(t)
+    for a, b in report.renamed:
+        out.print(f"renamed  {escape(a)} -> {escape(b)}")
+    for f, reason in report.skipped:
+        out.print(f"[yellow]skipped[/]  {escape(reason if reason.startswith(str(f)) else f'{f}: {reason}')}")
+    for f, w in report.warnings:
+        out.print(f"[yellow]warning[/]  {escape(f)}: {escape(w)}")
+
+
+ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", min=50, help="Target characters per chunk.")]
+OverlapOpt = Annotated[int, typer.Option("--overlap", min=0, help="Sentences shared by consecutive chunks.")]
+ModelOpt = Annotated[Optional[str], typer.Option(
+    "--model", help="A sentence-transformers folder, or a model name already in the local Hugging Face cache "
+                    "[default: the bundled multilingual-e5-small].", show_default=False)]
+
+
+@app.command()
+@friendly_errors
+def build(
+    corpus: Annotated[Path, typer.Argument(help="Folder of PDF reports (searched recursively).")] = Path("corpus"),
+    kb: KbOpt = None,
+    model: ModelOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch, re-embedding every chunk.")] = False,
+    chunk_size: ChunkSizeOpt = 400,
+    overlap: OverlapOpt = 1,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file was skipped.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Index every PDF under CORPUS; only what changed since the last build is re-read."""
+    from ingest.build import build as run_build
+    from ingest.chunk import ChunkSettings
+
+    with RichProgress(err) as progress:
+        report = run_build(corpus, kb_path(kb, corpus), model=model, full=full,
+                           settings=ChunkSettings(chunk_size, overlap), progress=progress)
+    _print_build(report, as_json)
+    if strict and report.skipped:
+        raise typer.Exit(3)
+
+
+@app.command()
+@friendly_errors
+def add(
+    files: Annotated[list[Path], typer.Argument(help="PDF files to index.")],
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+    copy: Annotated[bool, typer.Option("--copy", help="Copy the files into the corpus folder first.")] = False,
+    password: Annotated[Optional[str], typer.Option("--password", help="Password of encrypted PDFs.")] = None,
+    as_json: JsonOpt = False,
+):
+    """Index the given reports (they must be in the corpus, or use --copy)."""
+    from ingest.build import build as run_build
+
+    targets = []
+    for f in files:
+        if not f.is_file():
+            raise WpkbError(f"{f}: no such file")
+        if copy:
+            corpus.mkdir(parents=True, exist_ok=True)
+            dest = corpus / f.name
+            if not dest.exists() or not os.path.samefile(f, dest):
+                shutil.copy2(f, dest)
+            f = dest
+        targets.append(f)
+    passwords = {str(f): password for f in targets} if password else None
+    with RichProgress(err) as progress:
+        report = run_build(corpus, kb_path(kb, corpus), only=targets, passwords=passwords, progress=progress)
+    _print_build(report, as_json)
+    not_indexed = {f for f, _ in report.skipped}
+    if any(t.resolve().relative_to(corpus.resolve()).as_posix() in not_indexed for t in targets):
+        raise typer.Exit(3)
+
+
+@app.command()
+@friendly_errors
+def remove(
+    doc: Annotated[str, typer.Argument(help="The report: its path, file name or a unique part of it.")],
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+):
+    """Drop one report from the knowledge base (the PDF file is left where it is)."""
+    from ingest.build import remove as run_remove
+
+    path = run_remove(kb_path(kb, corpus), corpus, doc)
+    out.print(f"removed {escape(path)}")
+
+
+# ----------------------------------------------------------------------------- ask
+
+
+def _page_ref(doc: str, page: int, label: str | None) -> str:
+    ref = f"{doc} · p.{page}"
+    return ref + f" (printed {label})" if label and label != str(page) else ref
+
+
+def _print_answer(ans) -> None:
+    if ans.sentences:
+        out.print("[bold]Answer[/]")
+        for s in ans.sentences:
+            out.print(Text("  ") + Text(s.text) + Text(f" [{s.ref}]", style="cyan"))
+        out.print()
+    for i, p in enumerate(ans.passages, 1):
+        out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label), style="bold")
+                  + Text(f" · {p.score:.2f}", style="dim"))
+        body = Text(p.text)
+        for a, b in p.highlights:
+            body.stylize("bold yellow", a, b)
+        out.print(Text("    ") + body, soft_wrap=True)
+        out.print()
+
+
+@app.command()
+@friendly_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    k: Annotated[int, typer.Option("-k", min=1, help="How many passages to cite.")] = 5,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="Only search this report.")] = None,
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Answer a question with cited passages (report, page) and the best answer sentences."""
+    from search.answer import answer
+    from search.retrieve import Searcher
+
+    searcher = Searcher(kb_path(kb, corpus))
+    try:
+        qvec, passages = searcher.search(question, k=k, doc=doc)
+        ans = answer(question, qvec, passages, searcher.embedder)
+    finally:
+        searcher.close()
+    if as_json:
+        print_json(ans.as_dict())
+    elif not passages:
+        out.print("The knowledge base has no passages to search; add PDF reports with text and run `wpkb build`.")
+    else:
+        _print_answer(ans)
+
+
+# ----------------------------------------------------------------------------- browse
+
+
+def _open_kb(kb: Path | None, corpus: Path):
+    from ingest.store import KB
+
+    return KB.open(kb_path(kb, corpus))
+
+
+def _health(d) -> str:
+    s = d.page_status
+    parts = [f"{s.get('text', 0)} text"]
+    parts += [f"{n} {name}" for name, n in sorted(s.items()) if name != "text"]
+    return ", ".join(parts)
+
+
+@app.command()
+@friendly_errors
+def sources(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None, as_json: JsonOpt = False):
+    """List the indexed reports: file, title, pages, chunks, when indexed, warnings."""
+    db = _open_kb(kb, corpus)
+    try:
+        docs, skipped = db.documents(), db.skipped()
+    finally:
+        db.close()
+    if as_json:
+        print_json({
+            "documents": [{"file": d.path, "title": d.title, "pages": d.page_count, "chunks": d.chunks,
+                           "indexed_at": d.indexed_at, "page_status": d.page_status,
+                           "header_lines_removed": d.header_lines, "warnings": d.warnings} for d in docs],
+            "skipped": [{"file": s.path, "kind": s.kind, "reason": s.reason} for s in skipped],
+        })
+        return
+    t = Table("file", "title", "pages", "chunks", "indexed", "warnings")
+    for d in docs:
+        t.add_row(escape(d.path), escape(d.title), f"{d.page_count} ({_health(d)})", str(d.chunks),
+                  d.indexed_at[:16].replace("T", " "), escape("; ".join(d.warnings)))
+    out.print(t)
+    for s in skipped:
+        out.print(f"[yellow]not indexed[/]  {escape(s.path)}: {escape(s.reason)}", soft_wrap=True)
+
+
+@app.command()
+@friendly_errors
+def pages(
+    doc: Annotated[str, typer.Argument(help="The report: its path, file name or a unique part of it.")],
+    page: Annotated[Optional[int], typer.Argument(help="Print the full text of this page (1-based).")] = None,
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+):
+    """List one report's pages with label and first line, or print the text of one page."""
+    db = _open_kb(kb, corpus)
+    try:
+        d = db.find_document(doc)
+        rows = [db.page(d, page)] if page is not None else db.pages(d.id)
+    finally:
+        db.close()
+    if as_json:
+        print_json({"doc": d.path, "title": d.title,
+                    "pages": [{"page": r.number, "label": r.label, "status": r.status, "text": r.text} for r in rows]})
+        return
+    if page is not None:
+        r = rows[0]
+        out.print(Text(_page_ref(d.path, r.number, r.label) + f" · {r.status}", style="bold"))
+        out.print(Text(r.text), soft_wrap=True)
+        return
+    t = Table("page", "label", "status", "first line")
+    for r in rows:
+        first = r.text.split("\n", 1)[0]
+        t.add_row(str(r.number), r.label or "", r.status, escape(first[:80] + ("…" if len(first) > 80 else "")))
+    out.print(Text(f"{d.path} · {d.title}", style="bold"))
+    out.print(t)
+
+
+def main() -> None:
+    app()
