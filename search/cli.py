@@ -222,6 +222,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     k: Annotated[int, typer.Option("-k", min=1, help="How many passages to cite.")] = 5,
     doc: Annotated[Optional[str], typer.Option("--doc", help="Only search this report.")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid (BM25 + vectors), dense or bm25.")] = "hybrid",
     corpus: CorpusOpt = Path("corpus"),
     kb: KbOpt = None,
     as_json: JsonOpt = False,
@@ -232,7 +233,7 @@ def ask(
 
     searcher = Searcher(kb_path(kb, corpus))
     try:
-        qvec, passages = searcher.search(question, k=k, doc=doc)
+        qvec, passages = searcher.search(question, k=k, doc=doc, mode=mode)
         ans = answer(question, qvec, passages, searcher.embedder)
     finally:
         searcher.close()
@@ -277,7 +278,10 @@ def sources(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None, as_json: JsonO
             "skipped": [{"file": s.path, "kind": s.kind, "reason": s.reason} for s in skipped],
         })
         return
-    t = Table("file", "title", "pages", "chunks", "indexed", "warnings")
+    t = Table()
+    t.add_column("file", no_wrap=True)
+    for name in ("title", "pages", "chunks", "indexed", "warnings"):
+        t.add_column(name)
     for d in docs:
         t.add_row(escape(d.path), escape(d.title), f"{d.page_count} ({_health(d)})", str(d.chunks),
                   d.indexed_at[:16].replace("T", " "), escape("; ".join(d.warnings)))
@@ -311,7 +315,8 @@ def pages(
         out.print(Text(_page_ref(d.path, r.number, r.label) + f" · {r.status}", style="bold"))
         out.print(Text(r.text), soft_wrap=True)
         return
-    t = Table("page", "label", "status", "first line")
+    t = Table("page", "label", "status")
+    t.add_column("first line", no_wrap=True, overflow="ellipsis")
     for r in rows:
         first = r.text.split("\n", 1)[0]
         t.add_row(str(r.number), r.label or "", r.status, escape(first[:80] + ("…" if len(first) > 80 else "")))

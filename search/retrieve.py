@@ -11,8 +11,14 @@ from ingest.clean import normalise_chars
 from ingest.embed import Embedder, resolve_model
 from ingest.errors import WpkbError
 from ingest.store import KB, DocRow
+from ingest.terms import tokenize
+
+from .translate import translations
 
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
+POOL = 100  # candidates taken from each of the dense and the BM25 side
+W_DENSE, W_BM25 = 0.5, 0.5  # fusion weights, chosen on the dev set (README)
+MODES = ("hybrid", "dense", "bm25")
 
 
 @dataclass
@@ -54,31 +60,64 @@ class Searcher:
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.queries([normalise_chars(question)])[0]
 
-    def search(self, question: str, k: int = 5, doc: str | None = None) -> tuple[np.ndarray, list[Passage]]:
+    def search(self, question: str, k: int = 5, doc: str | None = None,
+               mode: str = "hybrid") -> tuple[np.ndarray, list[Passage]]:
         """The question's vector and its top-k passages, the best chunk of each page."""
         if not question.strip():
             raise WpkbError("the question is empty; ask something, e.g. `wpkb ask \"What is AI marketing?\"`")
         if k < 1:
             raise WpkbError("-k must be at least 1")
+        if mode not in MODES:
+            raise WpkbError(f"unknown mode '{mode}'; use one of {', '.join(MODES)}")
         allowed = self.kb.chunk_ids(self.document(doc).id) if doc else None
         qvec = self.embed_question(question)
-        total = self.kb.index().ntotal if allowed is None else len(allowed)
-        want = k * CANDIDATES_PER_RESULT
-        while True:
-            hits = self.kb.search(qvec, want, allowed)
-            best: dict[tuple[int, int], tuple[int, float]] = {}
-            rows = self.kb.chunks([i for i, _ in hits])
-            for cid, score in hits:
-                row = rows[cid]
-                key = (row.doc_id, row.page)
-                if key not in best:
-                    best[key] = (cid, score)
-            if len(best) >= k or want >= total:
-                break
-            want *= 4
-        chosen = sorted(best.values(), key=lambda t: -t[1])[:k]
+        pool = max(POOL, k * CANDIDATES_PER_RESULT)
+        dense = dict(self.kb.search(qvec, pool, allowed)) if mode != "bm25" else {}
+        lexical = self._lexical(question, pool, allowed) if mode != "dense" else {}
+        fused = fuse(dense, lexical, self._dense_scores(qvec, set(lexical) - set(dense)), mode)
+        rows = self.kb.chunks(list(fused))
+        best: dict[tuple[int, int], tuple[int, float]] = {}
+        for cid, score in sorted(fused.items(), key=lambda t: -t[1]):
+            key = (rows[cid].doc_id, rows[cid].page)
+            if key not in best:
+                best[key] = (cid, score)
         passages = []
-        for cid, score in chosen:
+        for cid, score in list(best.values())[:k]:
             r = rows[cid]
             passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end))
         return qvec, passages
+
+    def query_terms(self, question: str) -> list[str]:
+        """The question's BM25 terms plus their dictionary translations found in the index."""
+        terms = tokenize(question)
+        return terms + translations(terms, self.kb.bm25().vocabulary)
+
+    def _lexical(self, question: str, pool: int, allowed: np.ndarray | None) -> dict[int, float]:
+        lex = self.kb.bm25()
+        scores = lex.scores(self.query_terms(question))
+        if allowed is not None:
+            scores = np.where(np.isin(lex.ids, allowed), scores, 0.0)
+        top = np.argsort(-scores)[:pool]
+        return {int(lex.ids[i]): float(scores[i]) for i in top if scores[i] > 0}
+
+    def _dense_scores(self, qvec: np.ndarray, ids: set[int]) -> dict[int, float]:
+        ids_list = sorted(ids)
+        return dict(zip(ids_list, (self.kb.vectors(ids_list) @ qvec).tolist())) if ids_list else {}
+
+
+def fuse(dense: dict[int, float], lexical: dict[int, float], extra_dense: dict[int, float],
+         mode: str) -> dict[int, float]:
+    """One score per chunk: cosine alone, BM25 alone, or a weighted sum of both, each scaled to [0, 1]."""
+    if mode == "dense":
+        return dense
+    if mode == "bm25":
+        return lexical
+    all_dense = {**extra_dense, **dense}
+    if not all_dense:
+        return {}
+    top = max(all_dense.values())
+    floor = min(dense.values()) if dense else min(all_dense.values())
+    span = max(top - floor, 1e-6)
+    lex_top = max(lexical.values(), default=0.0) or 1.0
+    return {cid: W_DENSE * max(0.0, (d - floor) / span) + W_BM25 * lexical.get(cid, 0.0) / lex_top
+            for cid, d in all_dense.items()}

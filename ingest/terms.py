@@ -1,0 +1,48 @@
+"""Terms for the BM25 index: jieba words for Chinese, lower-cased words and numbers otherwise."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .clean import normalise_chars
+
+_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
+EN_STOP = frozenset(
+    "a an and are as at be been by can could did do does for from had has have how i if in into is it its "
+    "of on or our so such than that the their them then there these they this those to was we were what "
+    "when where which who whom why will with would you your about according described say says said "
+    "paper report white document".split()
+)
+ZH_STOP = frozenset("的 了 是 在 和 与 及 或 等 也 都 而 就 对 为 以 被 将 把 从 中 上 下 之 其 这 那 有 个 我们 什么 哪些 多少 是否 如何 怎么".split())
+
+_jieba = None
+
+
+def _cutter():
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        from .embed import cache_dir
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.dt.tmp_dir = str(cache_dir())  # its dictionary cache, built once
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        _jieba = jieba
+    return _jieba
+
+
+def is_chinese(term: str) -> bool:
+    return "\u3400" <= term[0] <= "\u9fff" or "\uf900" <= term[0] <= "\ufaff"
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms of a text; Chinese runs cut for search (words and their parts)."""
+    out: list[str] = []
+    for run in _RUNS.findall(normalise_chars(text).lower()):
+        if is_chinese(run):
+            out.extend(w for w in _cutter().lcut_for_search(run) if w not in ZH_STOP)
+        elif run not in EN_STOP:
+            out.append(run)
+    return out

@@ -1,0 +1,167 @@
+"""The commands end to end on generated PDFs, and every error a user can hit."""
+
+import json
+
+from conftest import ask_json, make_pdf
+from search.cli import app
+
+
+def top_page(answer: dict) -> tuple[str, int]:
+    p = answer["passages"][0]
+    return p["doc"], p["page"]
+
+
+def test_build_summary_counts_documents_pages_and_chunks(built, runner):
+    corpus, kb = built
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["documents"] == 2 and report["pages"] == 7 and report["chunks"] >= 5
+    assert sorted(report["unchanged"]) == ["en_digest.pdf", "zh_report.pdf"]
+    assert report["chunks_embedded"] == 0 and report["added"] == []
+
+
+def test_chinese_question_finds_its_page(built, runner):
+    answer = ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?")
+    assert top_page(answer) == ("zh_report.pdf", 2)
+    assert any("公斤" in s["text"] for s in answer["answer"])
+
+
+def test_english_question_about_a_chinese_page(built, runner):
+    answer = ask_json(runner, built[1], "Which province produces most of China's coffee?")
+    assert top_page(answer) == ("zh_report.pdf", 4)
+
+
+def test_english_question_finds_english_page(built, runner):
+    answer = ask_json(runner, built[1], "How long were flights grounded after the Iceland eruption?")
+    assert top_page(answer) == ("en_digest.pdf", 2)
+
+
+def test_answer_json_carries_citations_offsets_and_highlights(built, runner):
+    corpus, kb = built
+    answer = ask_json(runner, kb, "2025年新能源汽车销量预计是多少?", "-k", "3")
+    assert answer["question"] == "2025年新能源汽车销量预计是多少?"
+    assert 1 <= len(answer["answer"]) <= 3 and len(answer["passages"]) == 3
+    first = answer["passages"][0]
+    assert set(first) >= {"doc", "page", "label", "score", "text", "offsets", "highlights", "ref"}
+    sentence = answer["answer"][0]
+    cited = answer["passages"][sentence["ref"] - 1]
+    a, b = sentence["offsets"]
+    assert cited["text"][a:b] == sentence["text"]
+    # offsets point into the stored page text, so a citation can be checked with `wpkb pages`
+    page = json.loads(runner.invoke(app, ["pages", cited["doc"], str(cited["page"]), "--kb", str(kb), "--json"]).stdout)
+    start, end = cited["offsets"]
+    assert page["pages"][0]["text"][start:end] == cited["text"]
+    assert len({(p["doc"], p["page"]) for p in answer["passages"]}) == 3  # one passage per page
+
+
+def test_ask_human_output_cites_report_and_page(built, runner):
+    result = runner.invoke(app, ["ask", "大熊猫吃什么?", "--kb", str(built[1]), "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Answer" in result.stdout and "[1] zh_report.pdf · p.2 · " in result.stdout
+
+
+def test_ask_one_document_only(built, runner):
+    answer = ask_json(runner, built[1], "大熊猫吃什么?", "--doc", "en_digest")
+    assert {p["doc"] for p in answer["passages"]} == {"en_digest.pdf"}
+
+
+def test_ask_modes(built, runner):
+    for mode in ("dense", "bm25", "hybrid"):
+        answer = ask_json(runner, built[1], "云南咖啡产量", "--mode", mode)
+        assert top_page(answer) == ("zh_report.pdf", 4), mode
+
+
+def test_sources_lists_reports(built, runner):
+    result = runner.invoke(app, ["sources", "--kb", str(built[1]), "--json"])
+    assert result.exit_code == 0
+    docs = {d["file"]: d for d in json.loads(result.stdout)["documents"]}
+    assert docs["zh_report.pdf"]["title"] == "行业观察白皮书"
+    assert docs["zh_report.pdf"]["pages"] == 4 and docs["en_digest.pdf"]["pages"] == 3
+    assert docs["zh_report.pdf"]["chunks"] >= 3
+    human = runner.invoke(app, ["sources", "--kb", str(built[1])]).stdout
+    assert "zh_report.pdf" in human and "en_digest.pdf" in human
+
+
+def test_pages_lists_and_prints_pages_without_running_headers(built, runner):
+    result = runner.invoke(app, ["pages", "zh_report", "--kb", str(built[1]), "--json"])
+    assert result.exit_code == 0
+    pages = json.loads(result.stdout)["pages"]
+    assert [p["page"] for p in pages] == [1, 2, 3, 4]
+    assert all("2026年行业观察白皮书" not in p["text"] for p in pages[1:])  # running header removed
+    text = runner.invoke(app, ["pages", "zh_report.pdf", "3", "--kb", str(built[1])]).stdout
+    assert "1500万辆" in text and "p.3" in text
+
+
+def error_line(result) -> str:
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wpkb: error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_error_no_corpus_folder(tmp_path, runner):
+    line = error_line(runner.invoke(app, ["build", str(tmp_path / "nope"), "--kb", str(tmp_path / "kb")]))
+    assert "no corpus folder" in line and "nope" in line
+
+
+def test_error_corpus_without_pdfs(tmp_path, runner):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "notes.txt").write_text("not a pdf")
+    line = error_line(runner.invoke(app, ["build", str(tmp_path / "c"), "--kb", str(tmp_path / "kb")]))
+    assert "no PDF files" in line
+
+
+def test_error_unknown_document_and_page(built, runner):
+    kb = str(built[1])
+    assert "no report 'missing'" in error_line(runner.invoke(app, ["pages", "missing", "--kb", kb]))
+    assert "no page 99" in error_line(runner.invoke(app, ["pages", "zh_report", "99", "--kb", kb]))
+    assert "no report" in error_line(runner.invoke(app, ["ask", "x", "--doc", "missing", "--kb", kb]))
+    assert "matches 2 reports" in error_line(runner.invoke(app, ["pages", ".pdf", "--kb", kb]))
+
+
+def test_error_ask_before_any_build(tmp_path, runner):
+    line = error_line(runner.invoke(app, ["ask", "hello?", "--kb", str(tmp_path / "kb")]))
+    assert "run `wpkb build` first" in line
+
+
+def test_error_kb_built_with_another_model(workspace, runner):
+    corpus, kb = workspace
+    manifest = json.loads((kb / "manifest.json").read_text())
+    manifest["model"]["id"] = "some-other-model"
+    (kb / "manifest.json").write_text(json.dumps(manifest))
+    assert "rebuild" in error_line(runner.invoke(app, ["ask", "hello?", "--kb", str(kb)]))
+    assert "--full" in error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]))
+
+
+def test_error_other_chunk_settings_need_full_rebuild(workspace, runner):
+    corpus, kb = workspace
+    line = error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--chunk-size", "123"]))
+    assert "chunking" in line and "--full" in line
+
+
+def test_error_unknown_model(tmp_path, runner, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "a.pdf", [["hello world, this is a page of text"]])
+    line = error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb"),
+                                          "--model", "nobody/no-such-model"]))
+    assert "unknown model" in line
+
+
+def test_bad_pdf_is_reported_and_the_rest_indexed(tmp_path, runner):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "good.pdf", [["Giant pandas eat bamboo for most of the day."]])
+    (corpus / "empty.pdf").write_bytes(b"")
+    (corpus / "random.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf \x00\x01\x02")
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == ["good.pdf"]
+    reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+    assert "empty file" in reasons["empty.pdf"] and "not a readable PDF" in reasons["random.pdf"]
+    strict = runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb"), "--strict"])
+    assert strict.exit_code != 0
