@@ -117,6 +117,10 @@ class Embedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()  # its per-load progress bars would garble ours
+            hf_logging.disable_progress_bar()
 
             torch.set_num_threads(os.cpu_count() or 1)
             path = ensure_converted(self.ref, self._progress)

@@ -1,0 +1,189 @@
+"""Incremental builds: only what changed is read and embedded; the store stays consistent."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import EN_PAGES, make_pdf
+from ingest import store
+from ingest.build import build, remove
+from ingest.errors import WpkbError
+from search.cli import app
+
+
+def check_consistent(kb_dir):
+    """Vector ids and chunk rows agree one to one, and BM25 rows too."""
+    kb = store.KB.open(kb_dir)
+    try:
+        rows = {r[0] for r in kb.db.execute("SELECT id FROM chunks")}
+        import faiss
+
+        ids = set(faiss.vector_to_array(kb.index().id_map).tolist())
+        assert rows == ids
+        assert set(kb.bm25().ids.tolist()) == rows
+        return {d.path for d in kb.documents()}
+    finally:
+        kb.close()
+
+
+def run(corpus, kb, **kw):
+    return build(corpus, kb, **kw)
+
+
+def test_nothing_changed_reads_no_pdf(workspace, monkeypatch):
+    corpus, kb = workspace
+    import ingest.build as b
+
+    monkeypatch.setattr(b, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
+    report = run(corpus, kb)
+    assert report.chunks_embedded == 0 and not report.committed
+    assert sorted(report.unchanged) == ["en_digest.pdf", "zh_report.pdf"]
+
+
+def test_touched_but_identical_file_is_unchanged(workspace, monkeypatch):
+    corpus, kb = workspace
+    os.utime(corpus / "zh_report.pdf", ns=(1, 1))
+    import ingest.build as b
+
+    monkeypatch.setattr(b, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
+    report = run(corpus, kb)
+    assert "zh_report.pdf" in report.unchanged and report.chunks_embedded == 0
+
+
+def test_new_changed_removed_and_renamed(workspace):
+    corpus, kb = workspace
+    (corpus / "sub").mkdir()
+    make_pdf(corpus / "sub" / "new.pdf", [["Honey bees visit about two thousand flowers a day."]])
+    make_pdf(corpus / "en_digest.pdf", EN_PAGES[:2] + [["Chapter 3. Tea", "Assam tea grows in the Brahmaputra valley."]],
+             header="Annual Science Digest", title="Annual Science Digest")
+    shutil.move(corpus / "zh_report.pdf", corpus / "renamed 中文.pdf")
+    report = run(corpus, kb)
+    assert report.added == ["sub/new.pdf"]
+    assert report.changed == ["en_digest.pdf"]
+    assert report.renamed == [("zh_report.pdf", "renamed 中文.pdf")]
+    assert report.removed == []
+    # The renamed report was not read again; the changed one's unchanged pages came from the cache.
+    assert report.chunks_cached > 0
+    assert check_consistent(kb) == {"sub/new.pdf", "en_digest.pdf", "renamed 中文.pdf"}
+    (corpus / "sub" / "new.pdf").unlink()
+    report = run(corpus, kb)
+    assert report.removed == ["sub/new.pdf"]
+    assert check_consistent(kb) == {"en_digest.pdf", "renamed 中文.pdf"}
+
+
+def test_answers_follow_a_changed_report(workspace, runner):
+    corpus, kb = workspace
+    make_pdf(corpus / "en_digest.pdf", [["Chapter 1. Tea", "Assam tea grows in the Brahmaputra valley of India."]])
+    run(corpus, kb)
+    from conftest import ask_json
+
+    answer = ask_json(runner, kb, "Where does Assam tea grow?", "--mode", "bm25")
+    assert answer["passages"][0]["doc"] == "en_digest.pdf"
+    assert "Brahmaputra" in answer["passages"][0]["text"]
+    assert not any("Iceland" in p["text"] for p in answer["passages"])  # the old text is gone
+
+
+def test_same_file_twice_is_indexed_once(workspace):
+    corpus, kb = workspace
+    shutil.copy(corpus / "zh_report.pdf", corpus / "copy.pdf")
+    report = run(corpus, kb)
+    assert [f for f, _ in report.skipped] == ["copy.pdf"]
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+    (corpus / "zh_report.pdf").unlink()  # the copy now stands in for the original
+    report = run(corpus, kb)
+    assert report.renamed == [("zh_report.pdf", "copy.pdf")]
+    assert check_consistent(kb) == {"en_digest.pdf", "copy.pdf"}
+
+
+def test_removed_report_stays_out_until_added_back(workspace, runner):
+    corpus, kb = workspace
+    assert remove(kb, corpus, "zh_report") == "zh_report.pdf"
+    assert check_consistent(kb) == {"en_digest.pdf"}
+    report = run(corpus, kb)
+    assert "zh_report.pdf" in [f for f, _ in report.skipped]
+    assert check_consistent(kb) == {"en_digest.pdf"}
+    result = runner.invoke(app, ["add", str(corpus / "zh_report.pdf"), "--corpus", str(corpus), "--kb", str(kb),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == ["zh_report.pdf"]
+    assert json.loads(result.stdout)["chunks_embedded"] == 0  # every vector came from the cache
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+
+
+def test_add_copy_brings_an_outside_file_in(workspace, runner, tmp_path):
+    corpus, kb = workspace
+    outside = make_pdf(tmp_path / "outside.pdf", [["Octopuses have three hearts and blue blood."]])
+    result = runner.invoke(app, ["add", str(outside), "--corpus", str(corpus), "--kb", str(kb)])
+    assert result.exit_code != 0 and "--copy" in result.stderr
+    result = runner.invoke(app, ["add", str(outside), "--copy", "--corpus", str(corpus), "--kb", str(kb), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == ["outside.pdf"]
+    assert (corpus / "outside.pdf").exists()
+
+
+def test_password_protected_report_is_skipped_then_added_with_password(tmp_path, runner):
+    import pypdf
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    plain = make_pdf(tmp_path / "plain.pdf", [["The secret ingredient is cardamom, added last."]])
+    writer = pypdf.PdfWriter(clone_from=plain)
+    writer.encrypt(user_password="pw123", owner_password="owner", algorithm="AES-128")
+    writer.write(corpus / "locked.pdf")
+    make_pdf(corpus / "open.pdf", [["Nothing to hide on this page at all."]])
+    kb = tmp_path / "kb"
+    report = build(corpus, kb)
+    assert report.added == ["open.pdf"]
+    assert "password" in dict(report.skipped)["locked.pdf"]
+    result = runner.invoke(app, ["add", str(corpus / "locked.pdf"), "--password", "pw123",
+                                 "--corpus", str(corpus), "--kb", str(kb), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == ["locked.pdf"]
+    assert check_consistent(kb) == {"open.pdf", "locked.pdf"}
+
+
+def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
+    corpus, kb = workspace
+    before = json.loads((kb / "manifest.json").read_text())
+    make_pdf(corpus / "extra.pdf", [["Saturn's rings are mostly water ice."]])
+
+    def boom(self, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.Lexical, "save", boom)
+    with pytest.raises(OSError):
+        run(corpus, kb)
+    assert json.loads((kb / "manifest.json").read_text()) == before
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+    monkeypatch.undo()
+    assert run(corpus, kb).added == ["extra.pdf"]
+    assert sorted(p.name for p in kb.iterdir() if ".tmp" in p.name) == []
+
+
+def test_second_writer_fails_clearly(workspace):
+    corpus, kb = workspace
+    with store.write_lock(kb):
+        with pytest.raises(WpkbError, match="another wpkb"):
+            run(corpus, kb)
+
+
+def test_old_generations_are_cleaned_up(workspace):
+    corpus, kb = workspace
+    for i in range(4):
+        make_pdf(corpus / f"n{i}.pdf", [[f"Page number {i} talks about comets and their tails."]])
+        run(corpus, kb)
+    gens = {p.name.split("-")[1][:6] for p in kb.iterdir() if p.name.startswith(("kb-", "vectors-", "bm25-"))}
+    assert len(gens) == store.KEEP_GENERATIONS
+    assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(4)}
+
+
+def test_full_rebuild_starts_from_scratch(workspace):
+    corpus, kb = workspace
+    report = run(corpus, kb, full=True)
+    assert sorted(report.added) == ["en_digest.pdf", "zh_report.pdf"]
+    assert report.chunks_embedded == report.chunks
+    ids = np.array(sorted(store.KB.open(kb).chunk_ids(1).tolist()))
+    assert ids.min() == 1  # ids start afresh with the new generation
