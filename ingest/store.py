@@ -67,6 +67,7 @@ class Manifest:
     dim: int
     chunking: dict
     committed_at: str
+    stats: dict = field(default_factory=dict)  # e.g. median_chunk_chars, for retrieval priors
     format: int = FORMAT
 
     @property
@@ -184,7 +185,7 @@ def read_manifest(kb_dir: Path) -> Manifest | None:
                         f"format {FORMAT}; rebuild it with `wpkb build --full`")
     try:
         return Manifest(raw["generation"], raw["model"]["id"], raw["model"].get("name"),
-                        raw["model"]["dim"], raw["chunking"], raw["committed_at"])
+                        raw["model"]["dim"], raw["chunking"], raw["committed_at"], raw.get("stats", {}))
     except (KeyError, TypeError):
         raise WpkbError(f"{path} is incomplete; rebuild with `wpkb build --full`") from None
 
@@ -192,7 +193,7 @@ def read_manifest(kb_dir: Path) -> Manifest | None:
 def _write_manifest(kb_dir: Path, m: Manifest) -> None:
     data = {"format": m.format, "generation": m.generation,
             "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
-            "chunking": m.chunking, "committed_at": m.committed_at,
+            "chunking": m.chunking, "committed_at": m.committed_at, "stats": m.stats,
             "files": {"db": m.db_file, "vectors": m.vectors_file, "bm25": m.bm25_dir}}
     _atomic_write(kb_dir / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
@@ -511,6 +512,8 @@ class Writer(_Reads):
             raise WpkbError(f"internal error: {n_chunks} chunks but {self.index.ntotal} vectors; nothing was committed")
         self.db.commit()
         self._terms = self.db.execute("SELECT id, terms FROM chunks ORDER BY id").fetchall()
+        lengths = [r[0] for r in self.db.execute("SELECT length(text) FROM chunks")]
+        self.manifest.stats = {"median_chunk_chars": int(np.median(lengths)) if lengths else 0}
         self.db.close()
         _fsync_file(self._db_path)
         vec_tmp = self.dir / (self.manifest.vectors_file + ".tmp")

@@ -12,7 +12,9 @@ EN_STOP = frozenset(
     "a an and are as at be been by can could did do does for from had has have how i if in into is it its "
     "of on or our so such than that the their them then there these they this those to was we were what "
     "when where which who whom why will with would you your about according described say says said "
-    "paper report white document".split()
+    "paper report white document most more many much some any all each other also only very here over "
+    "under after before between both same own not no nor too just out up down again once during through "
+    "above below should may might must shall being having doing me my he she him her his one does".split()
 )
 ZH_STOP = frozenset("的 了 是 在 和 与 及 或 等 也 都 而 就 对 为 以 被 将 把 从 中 上 下 之 其 这 那 有 个 我们 什么 哪些 多少 是否 如何 怎么".split())
 

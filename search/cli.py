@@ -245,6 +245,48 @@ def ask(
         _print_answer(ans)
 
 
+@app.command(name="eval")
+@friendly_errors
+def evaluate(
+    questions: Annotated[Path, typer.Argument(help="JSONL: question, doc (relative to the corpus), pages, kind, lang.")],
+    k: Annotated[int, typer.Option("-k", min=1, help="How many passages to rank per question.")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Measure retrieval on a question set with gold pages: Recall@1, Recall@5, MRR@10."""
+    from search.evaluate import evaluate as run_eval
+    from search.evaluate import load_questions
+    from search.retrieve import Searcher
+
+    qs = load_questions(questions)
+    searcher = Searcher(kb_path(kb, corpus))
+    try:
+        with RichProgress(err) as progress:
+            progress.stage("questions", len(qs))
+            report = run_eval(searcher, qs, k=k, mode=mode, progress=progress)
+    finally:
+        searcher.close()
+    summary = report.summary()
+    if as_json:
+        print_json(summary)
+        return
+    t = Table("questions", "n", "R@1", "R@5", "MRR@10")
+    rows = [("all answerable", summary["overall"])]
+    rows += [(f"kind={name}", m) for name, m in summary["by_kind"].items()]
+    rows += [(f"lang={name}", m) for name, m in summary["by_lang"].items()]
+    for name, m in rows:
+        t.add_row(name, str(m["n"]), f"{m['recall@1']:.2f}", f"{m['recall@5']:.2f}", f"{m['mrr@10']:.2f}")
+    out.print(f"mode {mode}, k {k}")
+    out.print(t)
+    for miss in summary["missed"]:
+        first = f"{miss['first'][0]} p.{miss['first'][1]}" if miss["first"] else "nothing"
+        out.print(f"[yellow]missed[/] {escape(miss['id'])} {escape(miss['question'])}\n"
+                  f"       gold {escape(str(miss['gold'][0]))} p.{miss['gold'][1]}, rank {miss['rank'] or '>' + str(k)}; "
+                  f"first: {escape(first)}", soft_wrap=True)
+
+
 # ----------------------------------------------------------------------------- browse
 
 

