@@ -192,6 +192,34 @@ def remove(
     out.print(f"removed {escape(path)}")
 
 
+@app.command()
+@friendly_errors
+def watch(
+    corpus: Annotated[Path, typer.Argument(help="Folder of PDF reports to watch.")] = Path("corpus"),
+    kb: KbOpt = None,
+    settle: Annotated[float, typer.Option("--settle", min=0.1, help="Seconds a file must stay unchanged "
+                                                                    "before it is read.")] = 2.0,
+):
+    """Keep the knowledge base up to date while PDFs are added, changed, moved or deleted (Ctrl-C stops)."""
+    import time
+
+    from ingest.watch import watch as run_watch
+
+    def log(report) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        lines = [f"added {f}" for f in report.added] + [f"changed {f}" for f in report.changed]
+        lines += [f"removed {f}" for f in report.removed] + [f"renamed {a} -> {b}" for a, b in report.renamed]
+        lines += [f"skipped {f}: {r}" for f, r in report.skipped if f not in report.unchanged]
+        for line in lines or ([f"up to date: {report.documents} reports"] if not report.committed else []):
+            out.print(f"{stamp} {escape(line)}", soft_wrap=True)
+
+    out.print(f"watching {escape(str(corpus))} (Ctrl-C to stop)")
+    try:
+        run_watch(corpus, kb_path(kb, corpus), log, settle=settle)
+    except KeyboardInterrupt:
+        out.print("stopped; the knowledge base is consistent as of the last commit")
+
+
 # ----------------------------------------------------------------------------- ask
 
 
@@ -321,9 +349,12 @@ def sources(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None, as_json: JsonO
         })
         return
     t = Table()
-    t.add_column("file", no_wrap=True)
-    for name in ("title", "pages", "chunks", "indexed", "warnings"):
-        t.add_column(name)
+    t.add_column("file", overflow="fold", min_width=12)
+    t.add_column("title", overflow="fold", min_width=10)
+    t.add_column("pages", min_width=8)
+    t.add_column("chunks", min_width=6)
+    t.add_column("indexed", min_width=10)
+    t.add_column("warnings", overflow="fold", min_width=8)
     for d in docs:
         t.add_row(escape(d.path), escape(d.title), f"{d.page_count} ({_health(d)})", str(d.chunks),
                   d.indexed_at[:16].replace("T", " "), escape("; ".join(d.warnings)))
@@ -357,11 +388,12 @@ def pages(
         out.print(Text(_page_ref(d.path, r.number, r.label) + f" · {r.status}", style="bold"))
         out.print(Text(r.text), soft_wrap=True)
         return
-    t = Table("page", "label", "status")
-    t.add_column("first line", no_wrap=True, overflow="ellipsis")
+    t = Table("page", "label", "status", "first line")
+    room = max(20, out.width - 34)  # one row per page: cut the line to the cells that are left
     for r in rows:
-        first = r.text.split("\n", 1)[0]
-        t.add_row(str(r.number), r.label or "", r.status, escape(first[:80] + ("…" if len(first) > 80 else "")))
+        first = Text(r.text.split("\n", 1)[0])
+        first.truncate(room, overflow="ellipsis")
+        t.add_row(str(r.number), r.label or "", r.status, first)
     out.print(Text(f"{d.path} · {d.title}", style="bold"))
     out.print(t)
 

@@ -187,3 +187,41 @@ def test_full_rebuild_starts_from_scratch(workspace):
     assert report.chunks_embedded == report.chunks
     ids = np.array(sorted(store.KB.open(kb).chunk_ids(1).tolist()))
     assert ids.min() == 1  # ids start afresh with the new generation
+
+
+def test_watch_picks_up_a_copied_file_and_a_deleted_file(workspace, tmp_path):
+    import threading
+    import time
+
+    from ingest.watch import watch
+
+    corpus, kb = workspace
+    reports, stop = [], threading.Event()
+    thread = threading.Thread(target=watch, args=(corpus, kb, reports.append),
+                              kwargs={"stop": stop, "settle": 0.3}, daemon=True)
+    thread.start()
+
+    def wait_for(predicate):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(predicate(r) for r in reports):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"watch did not report it: {reports}")
+
+    try:
+        wait_for(lambda r: not r.committed)  # the first pass: nothing to do
+        source = make_pdf(tmp_path / "incoming.pdf", [["Koalas sleep up to twenty hours a day."]])
+        data = source.read_bytes()
+        with open(corpus / "incoming.pdf", "wb") as f:  # copied in two parts, like a slow copy
+            f.write(data[: len(data) // 2])
+            f.flush()
+            time.sleep(0.1)
+            f.write(data[len(data) // 2:])
+        wait_for(lambda r: r.added == ["incoming.pdf"])
+        (corpus / "en_digest.pdf").unlink()
+        wait_for(lambda r: r.removed == ["en_digest.pdf"])
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert check_consistent(kb) == {"zh_report.pdf", "incoming.pdf"}
