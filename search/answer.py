@@ -18,6 +18,9 @@ MAX_SENTENCES = 3
 MARGIN = 0.04  # a sentence this close to the best one is shown too
 OVERLAP_WEIGHT = 0.3  # term overlap catches exact figures and names the embedding blurs
 MIN_SENTENCE_CHARS = 6
+# In hybrid mode a top score near 1 means the vector and the BM25 side agree on the best
+# chunk; below this the evidence is weak (calibrated on the dev set's unanswerable questions).
+CONFIDENT_SCORE = 0.67
 
 _TERMS = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?%?|[\u3400-\u9fff]")
 
@@ -40,10 +43,12 @@ class Answer:
     question: str
     sentences: list[AnswerSentence]
     passages: list[Passage]
+    confident: bool | None = None  # None: the mode gives no calibrated signal
     extras: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"question": self.question, "answer": [s.as_dict() for s in self.sentences],
+        return {"question": self.question, "confident": self.confident,
+                "answer": [s.as_dict() for s in self.sentences],
                 "passages": [dict(p.as_dict(), ref=i + 1) for i, p in enumerate(self.passages)], **self.extras}
 
 
@@ -62,15 +67,23 @@ def overlap(question_terms: set[str], sentence: str) -> float:
     return len(question_terms & terms(sentence)) / len(question_terms)
 
 
-def answer(question: str, qvec: np.ndarray, passages: list[Passage], embedder: Embedder) -> Answer:
+def is_confident(passages: list[Passage], mode: str) -> bool | None:
+    if mode != "hybrid":
+        return None
+    return bool(passages) and passages[0].score >= CONFIDENT_SCORE
+
+
+def answer(question: str, qvec: np.ndarray, passages: list[Passage], embedder: Embedder,
+           mode: str = "hybrid") -> Answer:
     """The best one to three sentences, each tied to its passage and highlighted there."""
+    confident = is_confident(passages, mode)
     candidates: list[tuple[int, int, int]] = []  # (passage index, start, end)
     for i, p in enumerate(passages[:ANSWER_PASSAGES]):
         for a, b in sentence_spans(p.text):
             if b - a >= MIN_SENTENCE_CHARS:
                 candidates.append((i, a, b))
     if not candidates:
-        return Answer(question, [], passages)
+        return Answer(question, [], passages, confident)
     texts = [passages[i].text[a:b] for i, a, b in candidates]
     sims = embedder.passages(texts, light=True) @ qvec
     qterms = terms(question)
@@ -85,4 +98,4 @@ def answer(question: str, qvec: np.ndarray, passages: list[Passage], embedder: E
             break
         chosen.append(AnswerSentence(text, i + 1, a, b, score))
         passages[i].highlights.append((a, b))
-    return Answer(question, chosen, passages)
+    return Answer(question, chosen, passages, confident)

@@ -229,7 +229,10 @@ def _page_ref(doc: str, page: int, label: str | None) -> str:
 
 
 def _print_answer(ans) -> None:
-    if ans.sentences:
+    if ans.confident is False:
+        out.print("[bold yellow]No passage in the indexed reports answers this well.[/] Closest:")
+        out.print()
+    elif ans.sentences:
         out.print("[bold]Answer[/]")
         for s in ans.sentences:
             out.print(Text("  ") + Text(s.text) + Text(f" [{s.ref}]", style="cyan"))
@@ -262,7 +265,7 @@ def ask(
     searcher = Searcher(kb_path(kb, corpus))
     try:
         qvec, passages = searcher.search(question, k=k, doc=doc, mode=mode)
-        ans = answer(question, qvec, passages, searcher.embedder)
+        ans = answer(question, qvec, passages, searcher.embedder, mode)
     finally:
         searcher.close()
     if as_json:
@@ -308,6 +311,11 @@ def evaluate(
         t.add_row(name, str(m["n"]), f"{m['recall@1']:.2f}", f"{m['recall@5']:.2f}", f"{m['mrr@10']:.2f}")
     out.print(f"mode {mode}, k {k}")
     out.print(t)
+    signal = summary["no_answer_signal"]
+    if signal:
+        out.print(f"no-answer signal: {signal['unanswerable_not_confident']}/{signal['unanswerable']} unanswerable "
+                  f"questions flagged not confident; {signal['answerable_confident']}/{signal['answerable']} "
+                  "answerable ones confident")
     for miss in summary["missed"]:
         first = f"{miss['first'][0]} p.{miss['first'][1]}" if miss["first"] else "nothing"
         out.print(f"[yellow]missed[/] {escape(miss['id'])} {escape(miss['question'])}\n"
@@ -349,7 +357,7 @@ def sources(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None, as_json: JsonO
         })
         return
     t = Table()
-    t.add_column("file", overflow="fold", min_width=12)
+    t.add_column("file", overflow="fold", min_width=min(40, max((len(d.path) for d in docs), default=4)))
     t.add_column("title", overflow="fold", min_width=10)
     t.add_column("pages", min_width=8)
     t.add_column("chunks", min_width=6)

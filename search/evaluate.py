@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ingest.errors import WpkbError
 
+from .answer import is_confident
 from .retrieve import Searcher
 
 
@@ -27,6 +28,7 @@ class Outcome:
     question: Question
     rank: int | None  # 1-based rank of the first gold page among the results, if found
     top: list[tuple[str, int]]  # (doc, page) of the results, best first
+    confident: bool | None
 
 
 @dataclass
@@ -44,6 +46,15 @@ class Report:
                 "recall@5": sum(1 for o in outs if o.rank and o.rank <= 5) / n,
                 "mrr@10": sum(1 / o.rank for o in outs if o.rank and o.rank <= 10) / n}
 
+    def _no_answer(self, answerable: list[Outcome]) -> dict | None:
+        if self.mode != "hybrid":
+            return None
+        unanswerable = [o for o in self.outcomes if not o.question.doc]
+        return {"unanswerable": len(unanswerable),
+                "unanswerable_not_confident": sum(1 for o in unanswerable if not o.confident),
+                "answerable_confident": sum(1 for o in answerable if o.confident),
+                "answerable": len(answerable)}
+
     def summary(self) -> dict:
         answerable = [o for o in self.outcomes if o.question.doc]
         by_kind, by_lang = defaultdict(list), defaultdict(list)
@@ -54,7 +65,7 @@ class Report:
             "mode": self.mode, "k": self.k, "overall": self._metrics(answerable),
             "by_kind": {k: self._metrics(v) for k, v in sorted(by_kind.items())},
             "by_lang": {k: self._metrics(v) for k, v in sorted(by_lang.items())},
-            "unanswerable": sum(1 for o in self.outcomes if not o.question.doc),
+            "no_answer_signal": self._no_answer(answerable),
             "missed": [{"id": o.question.id, "question": o.question.question, "gold": [o.question.doc, o.question.pages],
                         "rank": o.rank, "first": list(o.top[0]) if o.top else None}
                        for o in answerable if not (o.rank and o.rank <= 5)],
@@ -87,7 +98,7 @@ def evaluate(searcher: Searcher, questions: list[Question], k: int = 10, mode: s
         _, passages = searcher.search(q.question, k=k, mode=mode)
         top = [(p.doc, p.page) for p in passages]
         rank = next((i for i, (d, p) in enumerate(top, 1) if d == q.doc and p in q.pages), None)
-        report.outcomes.append(Outcome(q, rank, top))
+        report.outcomes.append(Outcome(q, rank, top, is_confident(passages, mode)))
         if progress:
             progress.advance()
     return report

@@ -165,3 +165,39 @@ def test_bad_pdf_is_reported_and_the_rest_indexed(tmp_path, runner):
     assert "empty file" in reasons["empty.pdf"] and "not a readable PDF" in reasons["random.pdf"]
     strict = runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb"), "--strict"])
     assert strict.exit_code != 0
+
+
+def test_weak_evidence_is_not_presented_as_an_answer(built, runner):
+    answer = ask_json(runner, built[1], "What is the boiling point of ethanol at sea level?")
+    assert answer["confident"] is False
+    result = runner.invoke(app, ["ask", "What is the boiling point of ethanol at sea level?", "--kb", str(built[1])])
+    assert "No passage in the indexed reports answers this well." in result.stdout
+    assert ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?")["confident"] is True
+
+
+def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"id": "a", "question": "大熊猫每天吃多少公斤竹子?", "doc": "zh_report.pdf", "pages": [2], "kind": "numeric", "lang": "zh"},
+        {"id": "b", "question": "Who analysed the Sicilian Defence in 1594?", "doc": "en_digest.pdf", "pages": [3],
+         "kind": "fact", "lang": "en"},
+        {"id": "c", "question": "Which chess opening is played in Yunnan?", "doc": "zh_report.pdf", "pages": [1],
+         "kind": "fact", "lang": "en"},
+        {"id": "d", "question": "What is the boiling point of ethanol?", "kind": "unanswerable", "lang": "en"},
+    ]))
+    result = runner.invoke(app, ["eval", str(questions), "--kb", str(built[1]), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["overall"]["n"] == 3
+    assert summary["by_lang"]["zh"]["recall@1"] == 1.0
+    assert summary["by_kind"]["numeric"]["mrr@10"] == 1.0
+    assert [m["id"] for m in summary["missed"]] == ["c"]
+    assert summary["no_answer_signal"]["unanswerable"] == 1
+    human = runner.invoke(app, ["eval", str(questions), "--kb", str(built[1])]).stdout
+    assert "R@5" in human and "missed c" in human
+
+
+def test_eval_rejects_a_malformed_question_file(built, runner, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc": "x.pdf"}\n')
+    assert "bad.jsonl:1" in error_line(runner.invoke(app, ["eval", str(bad), "--kb", str(built[1])]))
