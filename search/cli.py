@@ -247,10 +247,59 @@ def _print_answer(ans) -> None:
         out.print()
 
 
+def _interactive(searcher, k: int, doc: str | None, mode: str, as_json: bool) -> None:
+    """A prompt that keeps the model and indexes loaded; history in the cache folder."""
+    from ingest.embed import cache_dir
+    from search.answer import answer
+
+    try:
+        import readline  # line editing and history for input()
+    except ImportError:  # not on every platform; input() still works
+        readline = None
+    history = cache_dir() / "ask_history"
+    if readline:
+        try:
+            readline.read_history_file(history)
+        except OSError:
+            pass
+    searcher.warm()
+    err.print("Ask a question (Ctrl-D to leave).")
+    try:
+        while True:
+            try:
+                question = input("wpkb> ").strip()
+            except KeyboardInterrupt:
+                err.print()
+                continue
+            if not question:
+                continue
+            try:
+                qvec, passages = searcher.search(question, k=k, doc=doc, mode=mode)
+                _show(answer(question, qvec, passages, searcher.embedder, mode), as_json)
+            except WpkbError as e:
+                err.print(f"wpkb: error: {escape(str(e))}", soft_wrap=True)
+    except EOFError:
+        err.print()
+    finally:
+        if readline:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+
+def _show(ans, as_json: bool) -> None:
+    if as_json:
+        print_json(ans.as_dict())
+    elif not ans.passages:
+        out.print("The knowledge base has no passages to search; add PDF reports with text and run `wpkb build`.")
+    else:
+        _print_answer(ans)
+
+
 @app.command()
 @friendly_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    question: Annotated[Optional[str], typer.Argument(
+        help="The question, in Chinese or English. Without one, an interactive prompt opens.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, help="How many passages to cite.")] = 5,
     doc: Annotated[Optional[str], typer.Option("--doc", help="Only search this report.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid (BM25 + vectors), dense or bm25.")] = "hybrid",
@@ -264,16 +313,14 @@ def ask(
 
     searcher = Searcher(kb_path(kb, corpus))
     try:
+        if question is None:
+            _interactive(searcher, k, doc, mode, as_json)
+            return
         qvec, passages = searcher.search(question, k=k, doc=doc, mode=mode)
         ans = answer(question, qvec, passages, searcher.embedder, mode)
     finally:
         searcher.close()
-    if as_json:
-        print_json(ans.as_dict())
-    elif not passages:
-        out.print("The knowledge base has no passages to search; add PDF reports with text and run `wpkb build`.")
-    else:
-        _print_answer(ans)
+    _show(ans, as_json)
 
 
 @app.command(name="eval")

@@ -62,6 +62,10 @@ class Searcher:
     def document(self, name: str) -> DocRow:
         return self.kb.find_document(name)
 
+    def warm(self) -> None:
+        """Load everything a question needs now, so the first answer is as quick as the rest."""
+        self.search("warm up", k=1)
+
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.queries([normalise_chars(question)])[0]
 

@@ -201,3 +201,11 @@ def test_eval_rejects_a_malformed_question_file(built, runner, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"doc": "x.pdf"}\n')
     assert "bad.jsonl:1" in error_line(runner.invoke(app, ["eval", str(bad), "--kb", str(built[1])]))
+
+
+def test_ask_without_a_question_opens_a_prompt(built, runner):
+    result = runner.invoke(app, ["ask", "--kb", str(built[1]), "-k", "1"],
+                           input="大熊猫吃什么?\n\nHow long were flights grounded after the eruption?\n")
+    assert result.exit_code == 0, result.output
+    assert "zh_report.pdf · p.2" in result.stdout and "en_digest.pdf · p.2" in result.stdout
+    assert result.stdout.count("[1] ") == 2
