@@ -14,7 +14,7 @@ from . import store
 from .chunk import ChunkSettings, chunk_spans
 from .embed import Embedder, ModelRef, resolve_model
 from .errors import WpkbError
-from .extract import Document, extract
+from .extract import INDEXED, Document, extract
 from .terms import tokenize
 
 EMBED_BATCH = 32  # chunks per encode() call; each finished batch is cached at once
@@ -163,7 +163,7 @@ class _Extracted:
 def _chunks(doc: Document, settings: ChunkSettings) -> list[store.NewChunk]:
     out = []
     for page in doc.pages:
-        if page.status != "text":
+        if page.status not in INDEXED:
             continue
         for a, b in chunk_spans(page.text, settings):
             text = page.text[a:b]

@@ -42,16 +42,17 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _split_long(a: int, b: int, size: int) -> list[tuple[int, int]]:
+def _split_long(text: str, a: int, b: int, size: int) -> list[tuple[int, int]]:
     """Cut a run-on 'sentence' (a flattened table, a list) into pieces of at most size."""
-    return [(s, min(s + size, b)) for s in range(a, b, size)]
+    pieces = (_trim(text, s, min(s + size, b)) for s in range(a, b, size))
+    return [p for p in pieces if p[1] > p[0]]
 
 
 def chunk_spans(text: str, settings: ChunkSettings) -> list[tuple[int, int]]:
     """Offsets of the chunks of one page's text."""
     sentences: list[tuple[int, int]] = []
     for a, b in sentence_spans(text):
-        sentences.extend(_split_long(a, b, settings.size) if b - a > settings.size else [(a, b)])
+        sentences.extend(_split_long(text, a, b, settings.size) if b - a > settings.size else [(a, b)])
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(sentences):

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from .clean import clean_lines, clean_page
 from .errors import WpkbError
+from . import ocr
 from .headers import running_lines, strip_running_lines
+from .quality import is_garbled
 
 EMPTY_PAGE_CHARS = 20  # fewer characters than this: a cover, a blank or an image-only page
+INDEXED = ("text", "ocr")  # page statuses whose text is chunked and embedded
 
 
 @dataclass
@@ -18,7 +21,7 @@ class Page:
     number: int  # 1-based physical page
     label: str | None  # the PDF's own page label, where it defines one
     text: str
-    status: str = "text"  # "text" | "empty" | "error"
+    status: str = "text"  # "text" | "ocr" | "empty" | "garbled" | "error"; only text and ocr are indexed
 
 
 @dataclass
@@ -77,20 +80,28 @@ def _title(reader, path: Path) -> str:
 
 
 def extract(path: Path, password: str | None = None) -> Document:
-    """Extract, normalise and de-header every page; raises WpkbError if the file can't be read."""
+    """Extract, normalise and de-header every page; raises WpkbError if the file can't be read.
+
+    Pages without a text layer, or whose text layer is garbage, are read by OCR where the
+    `wpkb[ocr]` extra is installed; otherwise they are marked and left out of the index.
+    """
     reader = _open(path, password)
     labels = _labels(reader)
     warnings: list[str] = []
     raw: list[list[str]] = []
-    failed: set[int] = set()
+    status: list[str] = []
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns per object on damaged files
     for i, page in enumerate(reader.pages):
         try:
-            raw.append(clean_lines(page.extract_text() or ""))
+            text = page.extract_text() or ""
         except Exception as e:  # one bad page must not lose the report
             raw.append([])
-            failed.add(i)
+            status.append("error")
             warnings.append(f"page {i + 1}: text could not be read ({type(e).__name__})")
+            continue
+        garbled = is_garbled(text)
+        raw.append([] if garbled else clean_lines(text))
+        status.append("garbled" if garbled else "text")
     running = running_lines(raw)
     pages: list[Page] = []
     removed_total = 0
@@ -98,19 +109,43 @@ def extract(path: Path, password: str | None = None) -> Document:
         kept, removed = strip_running_lines(lines, running)
         removed_total += len(removed)
         text = clean_page(kept)
-        if i in failed:
-            status = "error"
-        elif len(text) < EMPTY_PAGE_CHARS:
-            status = "empty"
-        else:
-            status = "text"
-        pages.append(Page(i + 1, labels[i], text, status))
-    empty = [p.number for p in pages if p.status == "empty"]
-    if empty and len(empty) == len(pages):
-        warnings.append("no page has a text layer (scanned or image-only PDF); nothing to index")
-    elif empty:
-        warnings.append(f"{len(empty)} page(s) without text: {_ranges(empty)}")
+        st = status[i]
+        if st == "text" and len(text) < EMPTY_PAGE_CHARS:
+            st = "empty"
+        pages.append(Page(i + 1, labels[i], text if st == "text" else "", st))
+    warnings += _read_unreadable_pages(path, password, pages)
     return Document(_title(reader, path), pages, warnings, removed_total)
+
+
+def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page]) -> list[str]:
+    """OCR empty and garbled pages in place; say what was done or what to install."""
+    todo = [p for p in pages if p.status in ("empty", "garbled")]
+    if not todo:
+        return []
+    garbled = [p.number for p in todo if p.status == "garbled"]
+    empty = [p.number for p in todo if p.status == "empty"]
+    if not ocr.available():
+        notes = []
+        if empty:
+            notes.append(f"no text layer on page(s) {_ranges(empty)}"
+                         + (" (image-only PDF)" if len(empty) == len(pages) else ""))
+        if garbled:
+            notes.append(f"garbled text layer (font without a usable ToUnicode map) on page(s) {_ranges(garbled)}")
+        return [f"{n}: not indexed; `{ocr.INSTALL_HINT}` reads them by OCR" for n in notes]
+    reader = ocr.PageReader(path, password)
+    try:
+        for page in todo:
+            text = clean_page(clean_lines("\n".join(reader.read(page.number))))
+            if len(text) >= EMPTY_PAGE_CHARS:
+                page.text, page.status = text, "ocr"
+    finally:
+        reader.close()
+    done = [p.number for p in todo if p.status == "ocr"]
+    still = [p.number for p in todo if p.status != "ocr"]
+    notes = [f"page(s) {_ranges(done)} read by OCR"] if done else []
+    if still:
+        notes.append(f"no text found on page(s) {_ranges(still)}, even by OCR")
+    return notes
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -321,10 +321,70 @@ class KB(_Reads):
             return []
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            sel = faiss.IDSelectorBatch(allowed)
+            if isinstance(index, faiss.IndexIDMap2):
+                params = faiss.SearchParameters(sel=sel)
+            else:
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=faiss.extract_index_ivf(index).nprobe)
         scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
                                    min(k, index.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+FLAT_MAX = 50_000  # exact search up to this many chunks; then IVF (bench/index_scale.py)
+IVF_NPROBE = 16  # lists searched per query; recall@10 >= 0.95 against exact in bench/index_scale.py
+
+
+def ivf_lists(n: int) -> int:
+    # about 4 sqrt(n) lists, but never fewer than 39 training points per list (k-means needs them)
+    return max(1, min(int(4 * np.sqrt(n)), n // 39))
+
+
+def new_index(dim: int, n: int, training: np.ndarray | None = None):
+    """Exact inner product for small KBs; IVF, trained on ``training``, past FLAT_MAX chunks.
+
+    Both are keyed by chunk id and support removal by id. IVF keeps the ids in its own lists
+    (an IndexIDMap around it would go stale on removal) and a hashtable direct map makes
+    ``reconstruct(id)`` work.
+    """
+    import faiss
+
+    if n <= FLAT_MAX or training is None:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    nlist = ivf_lists(n)
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    sample = training[rng.choice(len(training), min(len(training), 64 * nlist), replace=False)]
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.nprobe = IVF_NPROBE
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    return index
+
+
+def _grow(index, dim: int):
+    """Move a flat index that outgrew FLAT_MAX into IVF, keeping every id."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexIDMap2) or index.ntotal <= FLAT_MAX:
+        return index
+    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+    vecs = index.index.reconstruct_n(0, index.ntotal)
+    ivf = new_index(dim, len(ids), vecs)
+    ivf.add_with_ids(vecs, ids)
+    return ivf
+
+
+def vector_ids(index) -> np.ndarray:
+    """Every chunk id held by the index."""
+    import faiss
+
+    if isinstance(index, faiss.IndexIDMap2):
+        return faiss.vector_to_array(index.id_map).astype(np.int64)
+    lists = faiss.extract_index_ivf(index).invlists
+    parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+             for i in range(lists.nlist) if lists.list_size(i)]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def _read_index(path: Path):
@@ -383,12 +443,6 @@ class Lexical:
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
-def _new_index(dim: int):
-    import faiss
-
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-
-
 @contextmanager
 def write_lock(kb_dir: Path):
     """Hold the KB's writer lock; a second writer fails at once with a clear message."""
@@ -442,7 +496,7 @@ class Writer(_Reads):
             self.index = _read_index(kb_dir / base.vectors_file)
         else:
             self._db_path.unlink(missing_ok=True)
-            self.index = _new_index(dim)
+            self.index = new_index(dim, 0)
         self.db = sqlite3.connect(self._db_path)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -516,6 +570,7 @@ class Writer(_Reads):
         self.manifest.stats = {"median_chunk_chars": int(np.median(lengths)) if lengths else 0}
         self.db.close()
         _fsync_file(self._db_path)
+        self.index = _grow(self.index, self.manifest.dim)
         vec_tmp = self.dir / (self.manifest.vectors_file + ".tmp")
         faiss.write_index(self.index, str(vec_tmp))
         _fsync_file(vec_tmp)

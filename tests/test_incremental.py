@@ -19,10 +19,8 @@ def check_consistent(kb_dir):
     kb = store.KB.open(kb_dir)
     try:
         rows = {r[0] for r in kb.db.execute("SELECT id FROM chunks")}
-        import faiss
-
-        ids = set(faiss.vector_to_array(kb.index().id_map).tolist())
-        assert rows == ids
+        ids = store.vector_ids(kb.index())
+        assert len(ids) == len(set(ids.tolist())) and set(ids.tolist()) == rows
         assert set(kb.bm25().ids.tolist()) == rows
         return {d.path for d in kb.documents()}
     finally:
@@ -225,3 +223,21 @@ def test_watch_picks_up_a_copied_file_and_a_deleted_file(workspace, tmp_path):
         stop.set()
         thread.join(timeout=30)
     assert check_consistent(kb) == {"zh_report.pdf", "incoming.pdf"}
+
+
+def test_a_kb_that_outgrows_exact_search_moves_to_ivf(workspace, monkeypatch, runner):
+    import faiss
+
+    from conftest import ask_json
+
+    corpus, kb = workspace
+    monkeypatch.setattr(store, "FLAT_MAX", 3)
+    make_pdf(corpus / "more.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
+    run(corpus, kb)
+    index = store.KB.open(kb).index()
+    assert isinstance(index, faiss.IndexIVFFlat)
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf", "more.pdf"}
+    assert ask_json(runner, kb, "大熊猫吃什么?", "--doc", "zh_report")["passages"][0]["page"] == 2
+    (corpus / "more.pdf").unlink()
+    assert run(corpus, kb).removed == ["more.pdf"]
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}

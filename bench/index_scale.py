@@ -1,0 +1,89 @@
+"""FAISS index types at 10^4, 10^5 and 10^6 synthetic 384-d unit vectors.
+
+    python bench/index_scale.py [--sizes 10000 100000 1000000] [--queries 200]
+
+Prints build seconds, query latency p50/p95 (one query at a time, as `wpkb ask` does),
+recall@10 against exact search, and index memory, for Flat and for IVF at the nprobe that
+first reaches recall@10 >= 0.95. The vectors are clustered (like chunk embeddings, which
+crowd into topics), since uniform random vectors make every approximate index look bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ingest.store import ivf_lists, new_index  # noqa: E402
+
+DIM = 384
+
+
+def vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    centres = rng.standard_normal((max(16, n // 500), DIM)).astype(np.float32)
+    x = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def latencies(index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    times, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        _, ids = index.search(q.reshape(1, -1), k)
+        times.append(time.perf_counter() - t)
+        found.append(ids[0])
+    return np.array(times) * 1000, np.array(found)
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
+
+
+def main() -> None:
+    import faiss
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--queries", type=int, default=200)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads")
+    print(f"{'n':>9} {'index':<14} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9} {'MB':>7}")
+    for n in args.sizes:
+        x = vectors(n, rng)
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        queries = x[rng.choice(n, args.queries, replace=False)] + 0.05 * rng.standard_normal((args.queries, DIM)).astype(np.float32)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+
+        t = time.perf_counter()
+        flat = new_index(DIM, 0)
+        flat.add_with_ids(x, ids)
+        build_flat = time.perf_counter() - t
+        lat, truth = latencies(flat, queries)
+        mb = x.nbytes / 2**20
+        print(f"{n:>9} {'flat':<14} {build_flat:>8.2f} {np.percentile(lat, 50):>7.2f} "
+              f"{np.percentile(lat, 95):>7.2f} {1.0:>9.3f} {mb:>7.0f}")
+
+        t = time.perf_counter()
+        ivf = new_index(DIM, n, x)
+        ivf.add_with_ids(x, ids)
+        build_ivf = time.perf_counter() - t
+        inner = faiss.extract_index_ivf(ivf)
+        for nprobe in (1, 2, 4, 8, 16, 32, 64, 128):
+            inner.nprobe = nprobe
+            lat, found = latencies(ivf, queries)
+            r = recall(found, truth)
+            if r >= 0.95 or nprobe == 128:
+                break
+        print(f"{n:>9} {f'ivf{ivf_lists(n)} np{nprobe}':<14} {build_ivf:>8.2f} {np.percentile(lat, 50):>7.2f} "
+              f"{np.percentile(lat, 95):>7.2f} {r:>9.3f} {mb * 1.02:>7.0f}")
+        del flat, ivf, x
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Read page images with OCR (the optional extra `wpkb[ocr]`: rapidocr-onnxruntime + pypdfium2)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from .errors import WpkbError
+
+INSTALL_HINT = "pip install 'wpkb[ocr]'"
+RENDER_SCALE = 2.0  # 144 dpi: small print and CCITT-fax scans need it
+MIN_CONFIDENCE = 0.5
+
+
+def available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("rapidocr_onnxruntime", "pypdfium2"))
+
+
+_engine = None
+
+
+def _ocr():
+    global _engine
+    if _engine is None:
+        import logging
+
+        from rapidocr_onnxruntime import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        _engine = RapidOCR()
+    return _engine
+
+
+def _lines(result) -> list[str]:
+    """OCR boxes -> text lines in reading order (top to bottom, then left to right)."""
+    boxes = []
+    for box, text, score in result or []:
+        if float(score) < MIN_CONFIDENCE or not text.strip():
+            continue
+        ys = [p[1] for p in box]
+        boxes.append((min(ys), max(ys), min(p[0] for p in box), text.strip()))
+    boxes.sort()
+    lines: list[list[tuple[float, str]]] = []
+    bottom = None
+    for top, low, left, text in boxes:
+        if lines and bottom is not None and top < bottom - 0.5 * (low - top):
+            lines[-1].append((left, text))  # overlaps the line above: same line
+            bottom = max(bottom, low)
+        else:
+            lines.append([(left, text)])
+            bottom = low
+    return [" ".join(t for _, t in sorted(line)) for line in lines]
+
+
+class PageReader:
+    """Renders pages of one PDF and reads them; open once per document."""
+
+    def __init__(self, path: Path, password: str | None = None):
+        import pypdfium2 as pdfium
+
+        try:
+            self.pdf = pdfium.PdfDocument(str(path), password=password)
+        except Exception as e:  # pdfium's errors carry no type worth telling apart
+            raise WpkbError(f"{path}: pages could not be rendered for OCR ({e})") from None
+
+    def read(self, number: int) -> list[str]:
+        """The text lines of 1-based page ``number``."""
+        page = self.pdf[number - 1]
+        image = page.render(scale=RENDER_SCALE).to_numpy()
+        result, _ = _ocr()(image)
+        return _lines(result)
+
+    def close(self) -> None:
+        self.pdf.close()
