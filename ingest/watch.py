@@ -10,6 +10,7 @@ from typing import Callable
 from .build import BuildReport, Progress, build, scan_corpus
 
 SETTLE_SECONDS = 2.0  # a file must keep its size this long before it is read (copies in progress)
+CHANGES = {"created", "modified", "moved", "deleted", "closed"}  # watchdog event types that matter
 
 
 class _Changes:
@@ -20,6 +21,8 @@ class _Changes:
         self.lock = threading.Lock()
 
     def dispatch(self, event) -> None:
+        if event.event_type not in CHANGES:
+            return  # opens and reads, our own build's included, change nothing
         paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
         if event.is_directory or any(str(p).lower().endswith(".pdf") for p in paths if p):
             with self.lock:
@@ -51,8 +54,8 @@ def watch(corpus: Path, kb_dir: Path, on_report: Callable[[BuildReport], None],
     observer.schedule(changes, str(corpus), recursive=True)
     observer.start()
     try:
+        seen = changes.quiet_since()  # before building: a change during the build is not yet seen
         on_report(build(corpus, kb_dir, progress=progress, **build_options))
-        seen = changes.quiet_since()
         while not stop.is_set():
             stop.wait(min(settle, 0.5))
             last = changes.quiet_since()

@@ -241,3 +241,34 @@ def test_a_kb_that_outgrows_exact_search_moves_to_ivf(workspace, monkeypatch, ru
     (corpus / "more.pdf").unlink()
     assert run(corpus, kb).removed == ["more.pdf"]
     assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+
+
+def test_watch_catches_a_file_that_arrives_during_a_build(workspace, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import ingest.watch as w
+
+    corpus, kb = workspace
+    real_build = w.build
+    calls = []
+
+    def build_then_file_arrives(*args, **kwargs):
+        report = real_build(*args, **kwargs)
+        if not calls:  # the copy lands after the first build scanned the corpus
+            make_pdf(corpus / "late.pdf", [["Penguins can drink sea water because of a salt gland."]])
+        calls.append(report)
+        return report
+
+    monkeypatch.setattr(w, "build", build_then_file_arrives)
+    stop = threading.Event()
+    thread = threading.Thread(target=w.watch, args=(corpus, kb, lambda r: None),
+                              kwargs={"stop": stop, "settle": 0.3}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(r.added == ["late.pdf"] for r in calls):
+        time.sleep(0.1)
+    stop.set()
+    thread.join(timeout=30)
+    assert any(r.added == ["late.pdf"] for r in calls), calls
+    assert sum(1 for r in calls if not r.committed) <= 1  # no rebuild loop from our own reads

@@ -1,0 +1,148 @@
+"""Speed figures, as ratios measured in one run (these machines are shared and noisy).
+
+    python bench/speed.py --kb KB [--shared ../shared] [--full-build]
+
+--kb is a KB of all of ../shared/corpus (for cold and warm `ask`); --full-build also builds
+the whole corpus from scratch in a child process to measure its peak RSS (about 12 minutes).
+Prints one table: extraction pages/s; embedding chunks/s of the pipeline vs. the model's raw
+encode() on the same texts; cold `wpkb ask` vs. `import sentence_transformers`; warm ask
+p50/p95; peak RSS of a full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PY = sys.executable
+CLI = [PY, "-c", "from search.cli import main; main()"]
+
+
+def child_seconds(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def extraction(shared: Path) -> tuple[int, float]:
+    from ingest.errors import WpkbError
+    from ingest.extract import extract
+
+    pages, t = 0, time.perf_counter()
+    for pdf in sorted((shared / "corpus").glob("[ez][nh]/*.pdf")):  # zh/ and en/: text layers, no OCR
+        try:
+            pages += len(extract(pdf).pages)
+        except WpkbError:
+            pass
+    return pages, time.perf_counter() - t
+
+
+def embedding(shared: Path, n: int) -> tuple[int, float, float]:
+    """chunks, pipeline seconds (the build's batching), raw encode() seconds on the same texts."""
+    from ingest import store
+    from ingest.build import _chunks, _embed_all, _Extracted, BuildReport, CorpusFile, Progress
+    from ingest.chunk import ChunkSettings
+    from ingest.embed import Embedder, resolve_model
+    from ingest.extract import extract
+
+    items, total = [], 0
+    for pdf in sorted((shared / "corpus" / "zh").glob("*.pdf")):
+        doc = extract(pdf)
+        chunks = _chunks(doc, ChunkSettings())[: n - total]
+        items.append(_Extracted(CorpusFile(pdf.name, pdf, 0, 0), doc, chunks))
+        total += len(chunks)
+        if total >= n:
+            break
+    embedder = Embedder(resolve_model(None))
+    model = embedder._model()
+    texts = list(dict.fromkeys(c.text for i in items for c in i.chunks))
+    model.encode(texts[:8], prompt_name="passage")  # warm up both paths alike
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = store.EmbeddingCache(Path(tmp), "bench")
+        t = time.perf_counter()
+        _embed_all(items, embedder, cache, Progress(), BuildReport())
+        pipeline = time.perf_counter() - t
+        cache.close()
+    t = time.perf_counter()
+    model.encode(texts, prompt_name="passage", batch_size=32, normalize_embeddings=True)
+    raw = time.perf_counter() - t
+    return len(texts), pipeline, raw
+
+
+def warm(kb: Path, questions: list[str]) -> list[float]:
+    from search.answer import answer
+    from search.retrieve import Searcher
+
+    searcher = Searcher(kb)
+    searcher.warm()
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        qvec, passages = searcher.search(q, k=5)
+        answer(q, qvec, passages, searcher.embedder)
+        times.append(time.perf_counter() - t)
+    searcher.close()
+    return times
+
+
+def full_build_rss(shared: Path) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run(CLI + ["build", str(shared / "corpus"), "--kb", tmp], check=True, capture_output=True)
+        secs = time.perf_counter() - t
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, secs  # KiB -> GiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kb", type=Path, required=True)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--chunks", type=int, default=300)
+    ap.add_argument("--full-build", action="store_true")
+    args = ap.parse_args()
+    rows = []
+
+    pages, secs = extraction(args.shared)
+    rows.append(("extraction, zh/ + en/ (pages/s)", f"{pages / secs:.1f}", f"{pages} pages in {secs:.0f} s"))
+
+    n, pipeline, raw = embedding(args.shared, args.chunks)
+    rows.append(("embedding, pipeline (chunks/s)", f"{n / pipeline:.1f}", ""))
+    rows.append(("embedding, raw encode() (chunks/s)", f"{n / raw:.1f}", ""))
+    rows.append(("  ratio pipeline / raw (goal >= 0.9)", f"{raw / pipeline:.2f}", f"{n} chunks"))
+
+    question = "2021年我国数字经济规模达到多少?"
+    cold = [child_seconds(CLI + ["ask", question, "--kb", str(args.kb)]) for _ in range(3)]
+    imp = [child_seconds([PY, "-c", "import sentence_transformers"]) for _ in range(3)]
+    rows.append(("cold `wpkb ask` (s, median of 3)", f"{statistics.median(cold):.2f}", ""))
+    rows.append(("`import sentence_transformers` (s, median of 3)", f"{statistics.median(imp):.2f}", ""))
+    rows.append(("  ratio ask / import (goal < 0.5)", f"{statistics.median(cold) / statistics.median(imp):.2f}", ""))
+
+    dev = args.shared / "eval" / "dev.jsonl"
+    questions = [json.loads(line)["question"] for line in dev.read_text().splitlines() if line.strip()]
+    times = sorted(warm(args.kb, questions))
+    p50, p95 = times[len(times) // 2], times[int(0.95 * (len(times) - 1))]
+    rows.append(("warm ask p50 / p95 (ms)", f"{p50 * 1000:.0f} / {p95 * 1000:.0f}", f"{len(times)} questions"))
+
+    if args.full_build:
+        rss, secs = full_build_rss(args.shared)
+        rows.append(("full build of ../shared/corpus: peak RSS (GiB)", f"{rss:.2f}", f"{secs / 60:.1f} min"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>12}  {note}")
+
+
+if __name__ == "__main__":
+    main()
