@@ -8,7 +8,9 @@ from pathlib import Path
 from .errors import WpkbError
 
 INSTALL_HINT = "pip install 'wpkb[ocr]'"
-RENDER_SCALE = 2.0  # 144 dpi: small print and CCITT-fax scans need it
+# 72 dpi, at least MIN_LONG_SIDE pixels: the PP-OCR recogniser drops the spaces between
+# English words when the text is rendered larger (measured on the Cisco scan, README).
+MIN_LONG_SIDE = 800
 MIN_CONFIDENCE = 0.5
 
 
@@ -66,8 +68,9 @@ class PageReader:
     def read(self, number: int) -> list[str]:
         """The text lines of 1-based page ``number``."""
         page = self.pdf[number - 1]
-        image = page.render(scale=RENDER_SCALE).to_numpy()
-        result, _ = _ocr()(image)
+        scale = max(1.0, MIN_LONG_SIDE / max(page.get_size()))
+        image = page.render(scale=scale).to_numpy()
+        result, _ = _ocr()(image, use_cls=False)  # report pages are upright; the classifier flips lines
         return _lines(result)
 
     def close(self) -> None:
