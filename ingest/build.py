@@ -75,6 +75,16 @@ class BuildReport:
         return d
 
 
+def other_files(corpus: Path) -> list[str]:
+    """Files under the corpus that are not PDFs (hidden ones aside): reported, never read."""
+    out = []
+    for root, dirs, names in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [(Path(root) / n).relative_to(corpus).as_posix() for n in sorted(names)
+                if not n.lower().endswith(".pdf") and not n.startswith(".")]
+    return out
+
+
 def scan_corpus(corpus: Path) -> list[CorpusFile]:
     """Every PDF under the corpus folder, recursively (hidden folders skipped)."""
     if not corpus.exists():
@@ -225,6 +235,8 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
             old.close()
         plan = _plan(files, docs, skipped, only_rel, retry=set(only_rel or ()) | set(passwords))
         _report_plan(plan, report)
+        if only is None:
+            report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in other_files(corpus)]
         if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
                 or plan.duplicates or full or manifest is None):
             _finish(report, docs, t0)

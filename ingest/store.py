@@ -121,6 +121,7 @@ class ChunkRow:
     char_start: int
     char_end: int
     text: str
+    page_status: str
 
 
 @dataclass
@@ -286,7 +287,7 @@ class KB(_Reads):
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT c.id, c.doc_id, d.path, c.page_start, p.label, c.char_start, c.char_end, c.text "
+            f"SELECT c.id, c.doc_id, d.path, c.page_start, p.label, c.char_start, c.char_end, c.text, p.status "
             f"FROM chunks c JOIN documents d ON d.id=c.doc_id "
             f"JOIN pages p ON p.doc_id=c.doc_id AND p.number=c.page_start WHERE c.id IN ({marks})",
             [int(i) for i in ids])

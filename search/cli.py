@@ -223,9 +223,11 @@ def watch(
 # ----------------------------------------------------------------------------- ask
 
 
-def _page_ref(doc: str, page: int, label: str | None) -> str:
+def _page_ref(doc: str, page: int, label: str | None, ocr: bool = False) -> str:
     ref = f"{doc} · p.{page}"
-    return ref + f" (printed {label})" if label and label != str(page) else ref
+    if label and label != str(page):
+        ref += f" (printed {label})"
+    return ref + " · OCR" if ocr else ref
 
 
 def _print_answer(ans) -> None:
@@ -238,7 +240,7 @@ def _print_answer(ans) -> None:
             out.print(Text("  ") + Text(s.text) + Text(f" [{s.ref}]", style="cyan"))
         out.print()
     for i, p in enumerate(ans.passages, 1):
-        out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label), style="bold")
+        out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label, p.ocr), style="bold")
                   + Text(f" · {p.score:.2f}", style="dim"))
         body = Text(p.text)
         for a, b in p.highlights:

@@ -36,10 +36,12 @@ class Passage:
     text: str
     char_start: int  # offsets of the passage in its page's text
     char_end: int
+    ocr: bool = False  # the page's text was read by OCR, so it may hold recognition errors
     highlights: list[tuple[int, int]] = field(default_factory=list)  # answer spans in `text`
 
     def as_dict(self) -> dict:
-        return {"doc": self.doc, "page": self.page, "label": self.label, "score": round(self.score, 4),
+        return {"doc": self.doc, "page": self.page, "label": self.label, "ocr": self.ocr,
+                "score": round(self.score, 4),
                 "text": self.text, "offsets": [self.char_start, self.char_end],
                 "highlights": [list(h) for h in self.highlights]}
 
@@ -96,7 +98,8 @@ class Searcher:
         passages = []
         for cid, score in list(best.values())[:k]:
             r = rows[cid]
-            passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end))
+            passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
+                                    ocr=r.page_status == "ocr"))
         return qvec, passages
 
     def query_terms(self, question: str) -> list[str]:

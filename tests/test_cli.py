@@ -113,6 +113,16 @@ def test_error_corpus_without_pdfs(tmp_path, runner):
     assert "no PDF files" in line
 
 
+def test_non_pdf_files_in_the_corpus_are_reported(tmp_path, runner):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "a.pdf", [["A page with enough text to be indexed properly."]])
+    (corpus / "notes.docx").write_bytes(b"PK\x03\x04")
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["skipped"] == [{"file": "notes.docx", "reason": "not a PDF; wpkb indexes .pdf files only"}]
+
+
 def test_error_unknown_document_and_page(built, runner):
     kb = str(built[1])
     assert "no report 'missing'" in error_line(runner.invoke(app, ["pages", "missing", "--kb", kb]))

@@ -75,3 +75,16 @@ def test_sigkill_at_random_moments_never_breaks_the_kb(workspace, tmp_path):
     # A normal build then finishes the job, whatever state the kill left.
     subprocess.run(BUILD + [str(corpus), "--kb", str(kb)], check=True, capture_output=True, timeout=300)
     assert check_consistent(kb) == new
+
+
+def test_two_concurrent_builds_never_interleave(workspace):
+    corpus, kb = workspace
+    new_reports(corpus)
+    procs = [subprocess.Popen(BUILD + [str(corpus), "--kb", str(kb)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes[0] == 0, results
+    if codes[1] != 0:  # the loser says why, in one line
+        assert any("another wpkb build" in err for _, err in results)
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"} | {f"new_{i}.pdf" for i in range(len(TOPICS))}
