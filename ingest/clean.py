@@ -56,6 +56,25 @@ def join_lines(lines: list[str]) -> str:
     return out
 
 
+# A word split after an fi/fl/ff ligature glyph: "confi guration", "diff erent", "fi ve".
+_LIGATURE_SPLIT = re.compile(r"\b([A-Za-z]*(?:ffi|ffl|fi|fl|ff)) ([a-z]+)\b")
+
+
+def join_ligature_splits(text: str) -> str:
+    """Rejoin words split after a ligature, when the joined word is English and the parts are not both words."""
+    if not _LIGATURE_SPLIT.search(text):
+        return text
+    from .cedict import is_english_word
+
+    def fix(m: re.Match) -> str:
+        left, right = m.group(1), m.group(2)
+        if len(left) >= 3 and is_english_word(left) and is_english_word(right):
+            return m.group(0)  # "off site", "staff members": two real words
+        return left + right if is_english_word(left + right) else m.group(0)
+
+    return _LIGATURE_SPLIT.sub(fix, text)
+
+
 def clean_lines(text: str) -> list[str]:
     """Normalised, stripped, non-empty lines of raw page text."""
     lines = (line.strip() for line in normalise_chars(text).split("\n"))
@@ -64,4 +83,4 @@ def clean_lines(text: str) -> list[str]:
 
 def clean_page(lines: list[str]) -> str:
     """The stored text of a page from its (header-free) normalised lines."""
-    return normalise_chars(join_lines(lines))
+    return join_ligature_splits(normalise_chars(join_lines(lines)))

@@ -1,7 +1,7 @@
 """Normalisation, running-header removal, sentence splitting and chunking."""
 
 from ingest.chunk import ChunkSettings, chunk_spans, sentence_spans
-from ingest.clean import clean_page, join_lines, normalise_chars
+from ingest.clean import clean_page, join_ligature_splits, join_lines, normalise_chars
 from ingest.headers import running_lines, strip_running_lines
 from ingest.terms import tokenize
 
@@ -81,3 +81,9 @@ def test_bm25_terms_cut_chinese_and_drop_stopwords():
     terms = tokenize("2025年AI营销的市场规模是多少? What is the market size?")
     assert {"2025", "ai", "营销", "市场", "规模", "market", "size"} <= set(terms)
     assert "的" not in terms and "the" not in terms
+
+
+def test_words_split_after_a_ligature_are_rejoined():
+    text = "The confi guration of the diff erent fl ange needs verifi cation; fi ve sites, off site staff members."
+    assert join_ligature_splits(text) == (
+        "The configuration of the different flange needs verification; five sites, off site staff members.")
