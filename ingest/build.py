@@ -75,32 +75,29 @@ class BuildReport:
         return d
 
 
-def other_files(corpus: Path) -> list[str]:
-    """Files under the corpus that are not PDFs (hidden ones aside): reported, never read."""
-    out = []
-    for root, dirs, names in os.walk(corpus):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [(Path(root) / n).relative_to(corpus).as_posix() for n in sorted(names)
-                if not n.lower().endswith(".pdf") and not n.startswith(".")]
-    return out
-
-
-def scan_corpus(corpus: Path) -> list[CorpusFile]:
-    """Every PDF under the corpus folder, recursively (hidden folders skipped)."""
+def scan(corpus: Path) -> tuple[list[CorpusFile], list[str]]:
+    """(every PDF under the corpus folder, the other files), recursively; hidden ones skipped."""
     if not corpus.exists():
         raise WpkbError(f"no corpus folder at {corpus}; create it and put PDF reports in it, "
                         "or pass the folder: `wpkb build PATH`")
     if not corpus.is_dir():
         raise WpkbError(f"{corpus} is not a folder; pass the folder that holds the PDF reports")
-    files = []
+    pdfs, others = [], []
     for root, dirs, names in os.walk(corpus):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.lower().endswith(".pdf") and not name.startswith("."):
-                p = Path(root) / name
+        for name in sorted(n for n in names if not n.startswith(".")):
+            p = Path(root) / name
+            if name.lower().endswith(".pdf"):
                 st = p.stat()
-                files.append(CorpusFile(p.relative_to(corpus).as_posix(), p, st.st_size, st.st_mtime_ns))
-    return files
+                pdfs.append(CorpusFile(p.relative_to(corpus).as_posix(), p, st.st_size, st.st_mtime_ns))
+            else:
+                others.append(p.relative_to(corpus).as_posix())
+    return pdfs, others
+
+
+def scan_corpus(corpus: Path) -> list[CorpusFile]:
+    """Every PDF under the corpus folder."""
+    return scan(corpus)[0]
 
 
 @dataclass
@@ -190,10 +187,8 @@ def _embed_all(items: list[_Extracted], embedder: Embedder, cache: store.Embeddi
         for c in item.chunks:
             shas.setdefault(c.text_sha, c.text)
     vectors = cache.get(list(shas))
-    todo = [s for s in shas if s not in vectors]
-    report.chunks_cached = sum(len(i.chunks) for i in items) - sum(
-        1 for i in items for c in i.chunks if c.text_sha in todo)
-    todo.sort(key=lambda s: len(shas[s]))  # similar lengths share a batch: less padding
+    report.chunks_cached = sum(1 for i in items for c in i.chunks if c.text_sha in vectors)
+    todo = sorted((s for s in shas if s not in vectors), key=lambda s: len(shas[s]))  # less padding
     progress.stage("embedding", len(todo))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
@@ -214,7 +209,7 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
     settings = settings or ChunkSettings()
     report = BuildReport()
     corpus = corpus.resolve()
-    files = scan_corpus(corpus)
+    files, others = scan(corpus)
     only_rel = None
     if only is not None:
         only_rel = {_relative(p, corpus) for p in only}
@@ -236,9 +231,9 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
         plan = _plan(files, docs, skipped, only_rel, retry=set(only_rel or ()) | set(passwords))
         _report_plan(plan, report)
         if only is None:
-            report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in other_files(corpus)]
+            report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
         if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
-                or plan.duplicates or full or manifest is None):
+                or full or manifest is None):
             _finish(report, docs, t0)
             return report
         extracted, failed = _extract_all(plan.process, passwords, settings, progress, report)
