@@ -109,9 +109,13 @@ def _print_build(report, as_json: bool) -> None:
     for a, b in report.renamed:
         out.print(f"renamed  {escape(a)} -> {escape(b)}")
     for f, reason in report.skipped:
-        out.print(f"[yellow]skipped[/]  {escape(reason if reason.startswith(str(f)) else f'{f}: {reason}')}")
+        reason = reason.split(": ", 1)[1] if reason.split(": ", 1)[0].endswith(f) else reason
+        out.print(f"[yellow]skipped[/]  {escape(f)}: {escape(reason)}", soft_wrap=True)
+    by_file: dict[str, list[str]] = {}
     for f, w in report.warnings:
-        out.print(f"[yellow]warning[/]  {escape(f)}: {escape(w)}")
+        by_file.setdefault(f, []).append(w)
+    for f, ws in by_file.items():  # one line per file
+        out.print(f"[yellow]warning[/]  {escape(f)}: {escape('; '.join(ws))}", soft_wrap=True)
 
 
 ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", min=50, help="Target characters per chunk.")]
