@@ -12,7 +12,7 @@ from . import ocr
 from .headers import running_lines, strip_running_lines
 from .quality import is_garbled
 
-EMPTY_PAGE_CHARS = 20  # fewer characters than this: a cover, a blank or an image-only page
+EMPTY_PAGE_CHARS = 8  # fewer characters than this: a blank page, a lone page number, an image
 INDEXED = ("text", "ocr")  # page statuses whose text is chunked and embedded
 
 
