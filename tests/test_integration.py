@@ -15,7 +15,7 @@ def test_seed_dev_questions_find_their_gold_page_in_the_top_3(tmp_path):
     questions = [q for q in dev_questions() if (q.get("doc") or "").startswith("seed/")]
     assert questions, "dev.jsonl has no question on the seed report"
     report = build(SEED, tmp_path / "kb")
-    assert report.documents == 1 and not report.skipped
+    assert report.documents == 1 and not [f for f, _ in report.skipped if f.endswith(".pdf")]
     searcher = Searcher(tmp_path / "kb")
     try:
         for q in questions:
