@@ -100,7 +100,8 @@ def main() -> None:
         print(f"{'ratio add / alone (goal <= 1.2)':<52} {t_add / t_alone:>10.2f}")
         print(f"{'chunks embedded for it':<52} {added.chunks_embedded:>10}")
         print(f"{'rebuild, nothing changed: build() seconds':<52} {t_same:>10.3f}")
-        print(f"{'  PDFs parsed / chunks embedded':<52} {str(len(unchanged.added) + len(unchanged.changed)) + ' / ' + str(unchanged.chunks_embedded):>10}")
+        parsed = len(unchanged.added) + len(unchanged.changed)
+        print(f"{'  PDFs parsed / chunks embedded':<52} {f'{parsed} / {unchanged.chunks_embedded}':>10}")
         print(f"{'  whole `wpkb build` process, start-up included (s)':<52} {t_proc:>10.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -58,7 +58,8 @@ def main() -> None:
     for n in args.sizes:
         x = vectors(n, rng)
         ids = np.arange(1, n + 1, dtype=np.int64)
-        queries = x[rng.choice(n, args.queries, replace=False)] + 0.05 * rng.standard_normal((args.queries, DIM)).astype(np.float32)
+        noise = 0.05 * rng.standard_normal((args.queries, DIM)).astype(np.float32)
+        queries = x[rng.choice(n, args.queries, replace=False)] + noise
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
 
         t = time.perf_counter()

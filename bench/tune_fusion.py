@@ -11,7 +11,6 @@ import argparse
 import itertools
 from pathlib import Path
 
-import numpy as np
 
 from search import retrieve
 from search.evaluate import load_questions
@@ -47,10 +46,10 @@ def main() -> None:
     qs = [q for q in load_questions(args.questions) if q.doc]
     cache = []
     for q in qs:
-        d, l, e = candidates(searcher, q.question, args.pool)
-        rows = searcher.kb.chunks(list(set(d) | set(l)))
+        dense, lexical, extra = candidates(searcher, q.question, args.pool)
+        rows = searcher.kb.chunks(list(set(dense) | set(lexical)))
         lengths = {cid: len(r.text) for cid, r in rows.items()}
-        cache.append((q, d, l, e, rows, lengths))
+        cache.append((q, dense, lexical, extra, rows, lengths))
     median = searcher.kb.manifest.stats.get("median_chunk_chars", 0)
     print(f"{len(qs)} answerable questions; median chunk {median} chars; short = share x median")
     print(f"{'mode':<8} {'w_dense':>7} {'share':>5} {'gamma':>5}  R@1   R@5   MRR   xling-R@5")
@@ -61,8 +60,8 @@ def main() -> None:
         short = share * median
         retrieve.W_DENSE, retrieve.W_BM25 = w, 1 - w
         r1 = r5 = mrr = x5 = nx = 0
-        for q, d, l, e, rows, lengths in cache:
-            fused = retrieve.fuse(d, l, e, mode)
+        for q, dense, lexical, extra, rows, lengths in cache:
+            fused = retrieve.fuse(dense, lexical, extra, mode)
             pages = rank_pages(fused, rows, lengths, short, gamma)
             rank = next((i for i, (doc, p) in enumerate(pages[:10], 1) if doc == q.doc and p in q.pages), None)
             r1 += rank == 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import store
 from .chunk import ChunkSettings, chunk_spans
-from .embed import Embedder, ModelRef, resolve_model
+from .embed import Embedder, resolve_model
 from .errors import WpkbError
 from .extract import INDEXED, Document, extract
 from .terms import tokenize

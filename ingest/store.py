@@ -503,7 +503,6 @@ class Writer(_Reads):
         self.db.execute("PRAGMA foreign_keys=ON")
         if not (base and not fresh):
             self.db.executescript(SCHEMA)
-        self.changed = False
 
     def remove_document(self, doc_id: int) -> int:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
@@ -513,17 +512,14 @@ class Writer(_Reads):
                 raise WpkbError(f"the vector index in {self.dir} lacks {len(ids) - removed} chunk(s); "
                                 "rebuild with `wpkb build --full`")
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-        self.changed = True
         return len(ids)
 
     def rename_document(self, doc_id: int, path: str, mtime_ns: int) -> None:
         self.db.execute("UPDATE documents SET path=?, mtime_ns=? WHERE id=?", (path, mtime_ns, doc_id))
-        self.changed = True
 
     def touch_document(self, doc_id: int, mtime_ns: int) -> None:
         """Record a new mtime for unchanged content, so the next scan takes the fast path."""
         self.db.execute("UPDATE documents SET mtime_ns=? WHERE id=?", (mtime_ns, doc_id))
-        self.changed = True
 
     def add_document(self, path: str, sha256: str, size: int, mtime_ns: int, title: str,
                      pages: list, warnings: list[str], header_lines: int,
@@ -546,17 +542,14 @@ class Writer(_Reads):
         if ids:
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
         self.db.execute("DELETE FROM skipped WHERE path=?", (path,))
-        self.changed = True
         return doc_id
 
     def set_skipped(self, path: str, sha256: str, size: int, mtime_ns: int, kind: str, reason: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?,?)",
                         (path, sha256, size, mtime_ns, kind, reason))
-        self.changed = True
 
     def forget_skipped(self, path: str) -> None:
-        if self.db.execute("DELETE FROM skipped WHERE path=?", (path,)).rowcount:
-            self.changed = True
+        self.db.execute("DELETE FROM skipped WHERE path=?", (path,))
 
     def commit(self) -> Manifest:
         """Write the new generation's files, then publish them by replacing the manifest."""

@@ -16,7 +16,10 @@ EN_STOP = frozenset(
     "under after before between both same own not no nor too just out up down again once during through "
     "above below should may might must shall being having doing me my he she him her his one does".split()
 )
-ZH_STOP = frozenset("的 了 是 在 和 与 及 或 等 也 都 而 就 对 为 以 被 将 把 从 中 上 下 之 其 这 那 有 个 我们 什么 哪些 多少 是否 如何 怎么".split())
+ZH_STOP = frozenset(
+    "的 了 是 在 和 与 及 或 等 也 都 而 就 对 为 以 被 将 把 从 中 上 下 之 其 这 那 有 个 "
+    "我们 什么 哪些 多少 是否 如何 怎么".split()
+)
 
 _jieba = None
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ingest.chunk import ChunkSettings
 from ingest.errors import WpkbError
 
 app = typer.Typer(
@@ -132,14 +133,13 @@ def build(
     kb: KbOpt = None,
     model: ModelOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch, re-embedding every chunk.")] = False,
-    chunk_size: ChunkSizeOpt = 400,
-    overlap: OverlapOpt = 1,
+    chunk_size: ChunkSizeOpt = ChunkSettings.size,
+    overlap: OverlapOpt = ChunkSettings.overlap,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file was skipped.")] = False,
     as_json: JsonOpt = False,
 ):
     """Index every PDF under CORPUS; only what changed since the last build is re-read."""
     from ingest.build import build as run_build
-    from ingest.chunk import ChunkSettings
 
     with RichProgress(err) as progress:
         report = run_build(corpus, kb_path(kb, corpus), model=model, full=full,

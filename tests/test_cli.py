@@ -188,7 +188,8 @@ def test_weak_evidence_is_not_presented_as_an_answer(built, runner):
 def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
-        {"id": "a", "question": "大熊猫每天吃多少公斤竹子?", "doc": "zh_report.pdf", "pages": [2], "kind": "numeric", "lang": "zh"},
+        {"id": "a", "question": "大熊猫每天吃多少公斤竹子?", "doc": "zh_report.pdf", "pages": [2],
+         "kind": "numeric", "lang": "zh"},
         {"id": "b", "question": "Who analysed the Sicilian Defence in 1594?", "doc": "en_digest.pdf", "pages": [3],
          "kind": "fact", "lang": "en"},
         {"id": "c", "question": "Which chess opening is played in Yunnan?", "doc": "zh_report.pdf", "pages": [1],
