@@ -52,9 +52,10 @@ def extraction(shared: Path) -> tuple[int, float]:
 
 
 def embedding(shared: Path, n: int) -> tuple[int, float, float]:
-    """chunks, pipeline seconds (the build's batching), raw encode() seconds on the same texts."""
+    """chunks, pipeline seconds (the build's windows, batches, cache and writes), raw encode() seconds
+    on the same texts (one call: it sorts them all by length itself)."""
     from ingest import store
-    from ingest.build import _chunks, _embed_all, _Extracted, BuildReport, CorpusFile, Progress
+    from ingest.build import EMBED_BATCH, _chunks, _Extracted, _index_files, _Plan, BuildReport, CorpusFile, Progress
     from ingest.chunk import ChunkSettings
     from ingest.embed import Embedder, resolve_model
     from ingest.extract import extract
@@ -73,12 +74,14 @@ def embedding(shared: Path, n: int) -> tuple[int, float, float]:
     model.encode(texts[:8], prompt_name="passage")  # warm up both paths alike
     with tempfile.TemporaryDirectory() as tmp:
         cache = store.EmbeddingCache(Path(tmp), "bench")
+        writer = store.Writer(Path(tmp), "bench", None, embedder.dim, ChunkSettings().as_dict(), fresh=True)
         t = time.perf_counter()
-        _embed_all(items, embedder, cache, Progress(), BuildReport())
+        _index_files(writer, _Plan(), iter(items), embedder, cache, Progress(), BuildReport())
         pipeline = time.perf_counter() - t
+        writer.abandon()
         cache.close()
     t = time.perf_counter()
-    model.encode(texts, prompt_name="passage", batch_size=32, normalize_embeddings=True)
+    model.encode(texts, prompt_name="passage", batch_size=EMBED_BATCH, normalize_embeddings=True)
     raw = time.perf_counter() - t
     return len(texts), pipeline, raw
 

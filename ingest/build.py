@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,15 +21,24 @@ from .errors import WpkbError
 from .extract import INDEXED, Document, extract
 from .terms import tokenize
 
-EMBED_BATCH = 32  # chunks per encode() call; each finished batch is cached at once
+# Chunks per encode() call, chosen with bench/batch_size.py: on 2 CPU cores, batches of 2-4
+# embed 17-18 chunks/s, 8 about 15, 32 about 11 (and 32 needs 0.2 GiB more).
+EMBED_BATCH = 4
+EMBED_WINDOW = 256  # new chunks gathered (across documents) before they are sorted and embedded
+READ_AHEAD = 2  # documents extracted ahead of the embedder
 
 
 class Progress:
     """What the build reports while it runs; the CLI draws it, tests ignore it."""
 
-    def stage(self, name: str, total: int) -> None: ...
+    def stage(self, name: str, total: int) -> None:
+        """A new bar; stages may run at the same time (extraction overlaps embedding)."""
 
-    def advance(self, n: int = 1) -> None: ...
+    def advance(self, n: int = 1, stage: str | None = None) -> None:
+        """Move a stage's bar (the newest one if unnamed); may be called from a worker thread."""
+
+    def grow(self, n: int, stage: str | None = None) -> None:
+        """More work for a stage whose total was not known when it started."""
 
     def note(self, message: str) -> None: ...
 
@@ -167,6 +180,17 @@ class _Extracted:
     chunks: list[store.NewChunk]
 
 
+@dataclass
+class _Unreadable:
+    file: CorpusFile
+    reason: str
+
+
+@dataclass
+class _Crashed:
+    error: BaseException
+
+
 def _chunks(doc: Document, settings: ChunkSettings) -> list[store.NewChunk]:
     out = []
     for page in doc.pages:
@@ -179,25 +203,111 @@ def _chunks(doc: Document, settings: ChunkSettings) -> list[store.NewChunk]:
     return out
 
 
-def _embed_all(items: list[_Extracted], embedder: Embedder, cache: store.EmbeddingCache,
-               progress: Progress, report: BuildReport) -> dict[str, np.ndarray]:
-    """Vectors for every chunk text, from the cache where possible; new ones are cached per batch."""
-    shas: dict[str, str] = {}
-    for item in items:
-        for c in item.chunks:
-            shas.setdefault(c.text_sha, c.text)
-    vectors = cache.get(list(shas))
-    report.chunks_cached = sum(1 for i in items for c in i.chunks if c.text_sha in vectors)
-    todo = sorted((s for s in shas if s not in vectors), key=lambda s: len(shas[s]))  # less padding
-    progress.stage("embedding", len(todo))
+def _read(f: CorpusFile, password: str | None, settings: ChunkSettings) -> _Extracted | _Unreadable:
+    try:
+        doc = extract(f.path, password)
+    except WpkbError as e:
+        return _Unreadable(f, str(e))
+    return _Extracted(f, doc, _chunks(doc, settings))
+
+
+def _read_ahead(files: list[CorpusFile], passwords: dict[str, str], settings: ChunkSettings,
+                progress: Progress) -> Iterator[_Extracted | _Unreadable]:
+    """Each file extracted and chunked in a worker thread, up to READ_AHEAD files ahead of the
+    embedder, so the two overlap and only a few documents' pages are held at once."""
+    out: queue.Queue = queue.Queue(READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        for f in files:
+            if stop.is_set():
+                return
+            try:
+                item = _read(f, passwords.get(f.rel), settings)
+            except BaseException as e:  # a bug, not a bad file: re-raised in the caller's thread
+                hand_over(_Crashed(e))
+                return
+            progress.advance(stage="extracting")
+            if not hand_over(item):
+                return
+        hand_over(None)
+
+    progress.stage("extracting", len(files))
+    # A daemon thread: an interrupted build must not wait for a long OCR job to finish.
+    threading.Thread(target=work, name="wpkb-extract", daemon=True).start()
+    try:
+        while (item := out.get()) is not None:
+            if isinstance(item, _Crashed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+
+
+def _embed(texts: dict[str, str], embedder: Embedder, cache: store.EmbeddingCache,
+           progress: Progress) -> dict[str, np.ndarray]:
+    """Vectors for {sha: text}, embedded in batches of similar length; each batch is cached at once."""
+    todo = sorted(texts, key=lambda s: len(texts[s]))  # similar lengths pad less
+    vectors = {}
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
-        vecs = embedder.passages([shas[s] for s in batch], batch_size=EMBED_BATCH)
+        vecs = embedder.passages([texts[s] for s in batch], batch_size=EMBED_BATCH)
         cache.put(batch, vecs)
         vectors.update(zip(batch, vecs))
-        progress.advance(len(batch))
-    report.chunks_embedded = len(todo)
+        progress.advance(len(batch), stage="embedding")
     return vectors
+
+
+def _index_files(writer: store.Writer, plan: _Plan, items: Iterator[_Extracted | _Unreadable],
+                 embedder: Embedder, cache: store.EmbeddingCache, progress: Progress,
+                 report: BuildReport) -> None:
+    """Embed and store documents as they are read. Chunks not in the cache wait until
+    EMBED_WINDOW of them are gathered, then go by length; the documents they complete are
+    written to the new generation and leave memory."""
+    waiting: list[_Extracted] = []
+    vectors: dict[str, np.ndarray] = {}
+    new: dict[str, str] = {}  # sha -> text still to embed
+    progress.stage("embedding", 0)
+
+    def flush() -> None:
+        vectors.update(_embed(new, embedder, cache, progress))
+        report.chunks_embedded += len(new)
+        new.clear()
+        for item in waiting:
+            _add(writer, plan, item, vectors, report)
+        waiting.clear()
+        vectors.clear()
+
+    for item in items:
+        if isinstance(item, _Unreadable):
+            # A file that can't be read leaves the KB as it was; an older version keeps answering.
+            f = item.file
+            writer.set_skipped(f.rel, f.sha256, f.size, f.mtime_ns, "error", item.reason)
+            report.skipped.append((f.rel, item.reason))
+            continue
+        report.warnings.extend((item.file.rel, w) for w in item.doc.warnings)
+        unseen = [c.text_sha for c in item.chunks if c.text_sha not in vectors and c.text_sha not in new]
+        cached = cache.get(unseen)
+        vectors.update(cached)
+        report.chunks_cached += sum(1 for c in item.chunks if c.text_sha in cached)
+        before = len(new)
+        for c in item.chunks:
+            if c.text_sha not in vectors:
+                new.setdefault(c.text_sha, c.text)
+        progress.grow(len(new) - before, stage="embedding")
+        waiting.append(item)
+        if len(new) >= EMBED_WINDOW:
+            flush()
+    flush()
 
 
 def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkSettings | None = None,
@@ -236,25 +346,26 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
                 or full or manifest is None):
             _finish(report, docs, t0)
             return report
-        extracted, failed = _extract_all(plan.process, passwords, settings, progress, report)
         embedder = Embedder(ref, progress)
         cache = store.EmbeddingCache(kb_dir, ref.id)
+        writer = None
         try:
             if full:
                 cache.clear()
-            vectors = _embed_all(extracted, embedder, cache, progress, report)
-        finally:
-            cache.close()
-        progress.stage("committing", 0)
-        writer = store.Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
-        try:
-            _apply(writer, plan, extracted, failed, vectors, report)
+            writer = store.Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
+            _apply_plan(writer, plan)
+            with closing(_read_ahead(plan.process, passwords, settings, progress)) as items:
+                _index_files(writer, plan, items, embedder, cache, progress, report)
+            progress.stage("committing", 0)
             _finish(report, writer.documents(), t0)
             writer.commit()
             report.committed = True
         except BaseException:
-            writer.abandon()
+            if writer is not None:
+                writer.abandon()
             raise
+        finally:
+            cache.close()
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -277,26 +388,8 @@ def _report_plan(plan: _Plan, report: BuildReport) -> None:
         report.skipped.append((f.rel, f"same content as {original}; indexed once"))
 
 
-def _extract_all(files: list[CorpusFile], passwords: dict[str, str], settings: ChunkSettings,
-                 progress: Progress, report: BuildReport) -> tuple[list[_Extracted], list[tuple[CorpusFile, str]]]:
-    """(read files, unreadable files with the reason); one bad file never stops the rest."""
-    done, failed = [], []
-    progress.stage("extracting", len(files))
-    for f in files:
-        try:
-            doc = extract(f.path, passwords.get(f.rel))
-        except WpkbError as e:
-            failed.append((f, str(e)))
-            report.skipped.append((f.rel, str(e)))
-        else:
-            done.append(_Extracted(f, doc, _chunks(doc, settings)))
-            report.warnings.extend((f.rel, w) for w in doc.warnings)
-        progress.advance()
-    return done, failed
-
-
-def _apply(writer: store.Writer, plan: _Plan, extracted: list[_Extracted],
-           failed: list[tuple[CorpusFile, str]], vectors: dict[str, np.ndarray], report: BuildReport) -> None:
+def _apply_plan(writer: store.Writer, plan: _Plan) -> None:
+    """Everything but new content: removals, renames, new mtimes, forgotten skips."""
     for doc in plan.remove:
         writer.remove_document(doc.id)
     for doc, f in plan.rename:
@@ -305,19 +398,19 @@ def _apply(writer: store.Writer, plan: _Plan, extracted: list[_Extracted],
         writer.touch_document(doc.id, f.mtime_ns)
     for path in plan.forget_skipped:
         writer.forget_skipped(path)
-    for f, reason in failed:
-        # A file that can't be read leaves the KB as it was; an older version keeps answering.
-        writer.set_skipped(f.rel, f.sha256, f.size, f.mtime_ns, "error", reason)
-    for item in extracted:
-        f = item.file
-        if f.rel in plan.replace:
-            writer.remove_document(plan.replace[f.rel])
-            report.changed.append(f.rel)
-        else:
-            report.added.append(f.rel)
-        vecs = np.stack([vectors[c.text_sha] for c in item.chunks]) if item.chunks else np.zeros((0, 1))
-        writer.add_document(f.rel, f.sha256, f.size, f.mtime_ns, item.doc.title, item.doc.pages,
-                            item.doc.warnings, item.doc.header_lines_removed, item.chunks, vecs)
+
+
+def _add(writer: store.Writer, plan: _Plan, item: _Extracted, vectors: dict[str, np.ndarray],
+         report: BuildReport) -> None:
+    f = item.file
+    if f.rel in plan.replace:
+        writer.remove_document(plan.replace[f.rel])
+        report.changed.append(f.rel)
+    else:
+        report.added.append(f.rel)
+    vecs = np.stack([vectors[c.text_sha] for c in item.chunks]) if item.chunks else np.zeros((0, 1))
+    writer.add_document(f.rel, f.sha256, f.size, f.mtime_ns, item.doc.title, item.doc.pages,
+                        item.doc.warnings, item.doc.header_lines_removed, item.chunks, vecs)
 
 
 def _finish(report: BuildReport, docs: list[store.DocRow], t0: float) -> None:

@@ -71,7 +71,9 @@ class RichProgress:
         self.console = console
         self.bars = Progress(TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
                              TimeRemainingColumn(), console=console, transient=False)
-        self.task = None
+        self.tasks: dict[str, int] = {}  # stage name -> bar
+        self.totals: dict[str, int] = {}
+        self.newest: str | None = None
 
     def __enter__(self):
         self.bars.start()
@@ -81,13 +83,26 @@ class RichProgress:
         self.bars.stop()
 
     def stage(self, name: str, total: int) -> None:
-        if self.task is not None:
-            self.bars.update(self.task, completed=self.bars.tasks[-1].total)
-        self.task = self.bars.add_task(name, total=total or None) if total else None
+        # A stage with no known total gets its bar when work for it turns up (grow).
+        self.newest = name
+        if total:
+            self.tasks[name] = self.bars.add_task(name, total=total)
+            self.totals[name] = total
 
-    def advance(self, n: int = 1) -> None:
-        if self.task is not None:
-            self.bars.advance(self.task, n)
+    def advance(self, n: int = 1, stage: str | None = None) -> None:
+        task = self.tasks.get(stage or self.newest)
+        if task is not None:
+            self.bars.advance(task, n)
+
+    def grow(self, n: int, stage: str | None = None) -> None:
+        name = stage or self.newest
+        if not n or name is None:
+            return
+        self.totals[name] = self.totals.get(name, 0) + n
+        if name not in self.tasks:
+            self.tasks[name] = self.bars.add_task(name, total=n)
+        else:
+            self.bars.update(self.tasks[name], total=self.totals[name])
 
     def note(self, message: str) -> None:
         self.console.print(escape(message))
