@@ -1,0 +1,108 @@
+"""Warm question latency on a KB grown to --chunks chunks (10^5 by default) from a real one.
+
+    python bench/warm_scale.py --kb KB [--chunks 100000] [--questions ../shared/eval/dev.jsonl]
+
+The real KB's documents are stored again and again under new names (copy-N/...) through the
+store's own Writer, each copy's vectors nudged by noise so they are not exact twins, until the
+KB holds --chunks chunks; the commit switches FAISS to IVF past FLAT_MAX as a real build would.
+Then each question is asked once in a warm process: ranked passages, and the full answer with
+its sentences. Prints p50/p95 for the real KB and for the grown one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def grow(kb: Path, target: int, out: Path) -> int:
+    from ingest import store
+
+    m = store.read_manifest(kb)
+    db = sqlite3.connect(kb / m.db_file)
+    reader = store.KB.open(kb)
+    docs = []
+    for d in reader.documents():
+        pages = reader.pages(d.id)
+        rows = db.execute("SELECT id, page_start, char_start, char_end, text, text_sha, terms FROM chunks "
+                          "WHERE doc_id=? ORDER BY id", (d.id,)).fetchall()
+        chunks = [store.NewChunk(r[1], r[2], r[3], r[4], r[5], r[6].split()) for r in rows]
+        vecs = reader.vectors([r[0] for r in rows]) if rows else np.zeros((0, m.dim), np.float32)
+        docs.append((d, pages, chunks, vecs))
+    reader.close()
+    rng = np.random.default_rng(0)
+    writer = store.Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
+    total, copy = 0, 0
+    while total < target:
+        for d, pages, chunks, vecs in docs:
+            if total >= target:
+                break
+            if copy and len(vecs):
+                vecs = vecs + rng.normal(0, 0.02, vecs.shape).astype(np.float32)
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            name = d.path if copy == 0 else f"copy-{copy}/{d.path}"
+            writer.add_document(name, f"{d.sha256}-{copy}", d.size, d.mtime_ns, d.title, pages, d.warnings,
+                                d.header_lines, chunks, vecs)
+            total += len(chunks)
+        copy += 1
+    writer.commit()
+    return total
+
+
+def timings(kb: Path, questions: list[str]) -> tuple[list[float], list[float]]:
+    from search.answer import answer
+    from search.retrieve import Searcher
+
+    searcher = Searcher(kb)
+    searcher.warm()
+    search_t, answer_t = [], []
+    for q in questions:
+        t = time.perf_counter()
+        qvec, passages = searcher.search(q, k=5)
+        search_t.append(time.perf_counter() - t)
+        answer(q, qvec, passages, searcher.embedder)
+        answer_t.append(time.perf_counter() - t)
+    searcher.close()
+    return search_t, answer_t
+
+
+def p50_p95(times: list[float]) -> str:
+    times = sorted(times)
+    return f"{times[len(times) // 2] * 1000:.0f} / {times[int(0.95 * (len(times) - 1))] * 1000:.0f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kb", type=Path, required=True)
+    ap.add_argument("--chunks", type=int, default=100_000)
+    ap.add_argument("--questions", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
+    args = ap.parse_args()
+    questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
+    print(f"{'KB':<28} {'passages p50/p95 ms':>20} {'with answer sentences':>22}")
+    s, a = timings(args.kb, questions)
+    from ingest.store import KB
+
+    kb = KB.open(args.kb)
+    n = sum(d.chunks for d in kb.documents())
+    kb.close()
+    print(f"{f'{args.kb.name} ({n} chunks)':<28} {p50_p95(s):>20} {p50_p95(a):>22}")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        total = grow(args.kb, args.chunks, Path(tmp))
+        built = time.perf_counter() - t
+        s, a = timings(Path(tmp), questions)
+        print(f"{f'grown to {total} chunks':<28} {p50_p95(s):>20} {p50_p95(a):>22}   (stored in {built:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
