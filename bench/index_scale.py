@@ -45,6 +45,44 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
 
+def measure(n: int, n_queries: int, rng: np.random.Generator) -> list[tuple[str, float, float, float, float, float]]:
+    """(index, build s, p50 ms, p95 ms, recall@10, MB) for flat and for IVF at n vectors."""
+    import faiss
+
+    x = vectors(n, rng)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    noise = 0.05 * rng.standard_normal((n_queries, DIM)).astype(np.float32)
+    queries = x[rng.choice(n, n_queries, replace=False)] + noise
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    mb = x.nbytes / 2**20
+
+    t = time.perf_counter()
+    flat = new_index(DIM, 0)
+    flat.add_with_ids(x, ids)
+    build_flat = time.perf_counter() - t
+    lat, truth = latencies(flat, queries)
+    rows = [("flat", build_flat, np.percentile(lat, 50), np.percentile(lat, 95), 1.0, mb)]
+    del flat
+
+    saved, store.FLAT_MAX = store.FLAT_MAX, 0  # measure IVF at every size, whatever the store would choose
+    try:
+        t = time.perf_counter()
+        ivf = new_index(DIM, n, x)
+        ivf.add_with_ids(x, ids)
+        build_ivf = time.perf_counter() - t
+    finally:
+        store.FLAT_MAX = saved
+    inner = faiss.extract_index_ivf(ivf)
+    for nprobe in (1, 2, 4, 8, 16, 32, 64, 128):
+        inner.nprobe = nprobe
+        lat, found = latencies(ivf, queries)
+        r = recall(found, truth)
+        if r >= 0.95 or nprobe == 128:
+            break
+    rows.append((f"ivf{ivf_lists(n)} np{nprobe}", build_ivf, np.percentile(lat, 50), np.percentile(lat, 95), r, mb * 1.02))
+    return rows
+
+
 def main() -> None:
     import faiss
 
@@ -56,36 +94,8 @@ def main() -> None:
     print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads")
     print(f"{'n':>9} {'index':<14} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9} {'MB':>7}")
     for n in args.sizes:
-        x = vectors(n, rng)
-        ids = np.arange(1, n + 1, dtype=np.int64)
-        noise = 0.05 * rng.standard_normal((args.queries, DIM)).astype(np.float32)
-        queries = x[rng.choice(n, args.queries, replace=False)] + noise
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-
-        t = time.perf_counter()
-        flat = new_index(DIM, 0)
-        flat.add_with_ids(x, ids)
-        build_flat = time.perf_counter() - t
-        lat, truth = latencies(flat, queries)
-        mb = x.nbytes / 2**20
-        print(f"{n:>9} {'flat':<14} {build_flat:>8.2f} {np.percentile(lat, 50):>7.2f} "
-              f"{np.percentile(lat, 95):>7.2f} {1.0:>9.3f} {mb:>7.0f}")
-
-        t = time.perf_counter()
-        store.FLAT_MAX = 0  # measure IVF at every size, whatever the store would choose
-        ivf = new_index(DIM, n, x)
-        ivf.add_with_ids(x, ids)
-        build_ivf = time.perf_counter() - t
-        inner = faiss.extract_index_ivf(ivf)
-        for nprobe in (1, 2, 4, 8, 16, 32, 64, 128):
-            inner.nprobe = nprobe
-            lat, found = latencies(ivf, queries)
-            r = recall(found, truth)
-            if r >= 0.95 or nprobe == 128:
-                break
-        print(f"{n:>9} {f'ivf{ivf_lists(n)} np{nprobe}':<14} {build_ivf:>8.2f} {np.percentile(lat, 50):>7.2f} "
-              f"{np.percentile(lat, 95):>7.2f} {r:>9.3f} {mb * 1.02:>7.0f}")
-        del flat, ivf, x
+        for name, build, p50, p95, r, mb in measure(n, args.queries, rng):
+            print(f"{n:>9} {name:<14} {build:>8.2f} {p50:>7.2f} {p95:>7.2f} {r:>9.3f} {mb:>7.0f}")
 
 
 if __name__ == "__main__":

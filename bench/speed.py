@@ -1,12 +1,14 @@
 """Speed figures, as ratios measured in one run (these machines are shared and noisy).
 
-    python bench/speed.py --kb KB [--shared ../shared] [--full-build]
+    python bench/speed.py --kb KB [--shared ../shared] [--full-build] [--grow 100000]
+                          [--index-sizes 10000 100000 1000000]
 
 --kb is a KB of all of ../shared/corpus (for cold and warm `ask`); --full-build also builds
 the whole corpus from scratch in a child process to measure its peak RSS (about 12 minutes).
 Prints one table: extraction pages/s; embedding chunks/s of the pipeline vs. the model's raw
 encode() on the same texts; cold `wpkb ask` vs. `import sentence_transformers`; warm ask
-p50/p95; peak RSS of a full build.
+p50/p95, also on the KB grown to --grow chunks (bench/warm_scale.py); FAISS search latency at
+each --index-sizes (bench/index_scale.py); peak RSS of a full build.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--chunks", type=int, default=300)
     ap.add_argument("--full-build", action="store_true")
+    ap.add_argument("--grow", type=int, default=0, help="also time warm questions on the KB grown to this many chunks")
+    ap.add_argument("--index-sizes", type=int, nargs="*", default=[])
     args = ap.parse_args()
     rows = []
 
@@ -146,6 +150,26 @@ def main() -> None:
     search_t, answer_t = warm(args.kb, questions)
     rows.append(("warm ask, ranked passages p50 / p95 (ms)", p50_p95(search_t), f"{len(questions)} questions"))
     rows.append(("warm ask, with answer sentences p50 / p95 (ms)", p50_p95(answer_t), ""))
+
+    if args.grow:
+        import warm_scale
+
+        with tempfile.TemporaryDirectory() as tmp:
+            n = warm_scale.grow(args.kb, args.grow, Path(tmp))
+            search_t, answer_t = warm(Path(tmp), questions)
+        rows.append((f"  the same, KB grown to {n} chunks (IVF)", p50_p95(search_t), "ranked passages"))
+        rows.append(("  with answer sentences", p50_p95(answer_t), ""))
+
+    if args.index_sizes:
+        import numpy as np
+
+        import index_scale
+
+        rng = np.random.default_rng(0)
+        for size in args.index_sizes:
+            for name, _, p50, p95, r, _ in index_scale.measure(size, 200, rng):
+                rows.append((f"FAISS search at {size:,} vectors, {name} p50 / p95 (ms)", f"{p50:.2f} / {p95:.2f}",
+                             f"recall@10 {r:.3f}"))
 
     if args.full_build:
         rss, secs = full_build_rss(args.shared)
