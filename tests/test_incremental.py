@@ -272,3 +272,53 @@ def test_watch_catches_a_file_that_arrives_during_a_build(workspace, tmp_path, m
     thread.join(timeout=30)
     assert any(r.added == ["late.pdf"] for r in calls), calls
     assert sum(1 for r in calls if not r.committed) <= 1  # no rebuild loop from our own reads
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.totals, self.done = {}, {}
+
+    def stage(self, name, total):
+        self.totals[name] = total
+
+    def advance(self, n=1, stage=None):
+        self.done[stage] = self.done.get(stage, 0) + n
+
+    def grow(self, n, stage=None):
+        self.totals[stage] += n
+
+    def note(self, message):
+        pass
+
+
+def test_streaming_build_reports_progress_and_embeds_across_windows(workspace, monkeypatch):
+    corpus, kb = workspace
+    import ingest.build as b
+
+    monkeypatch.setattr(b, "EMBED_WINDOW", 3)  # several windows, documents finishing in between
+    for i in range(3):
+        make_pdf(corpus / f"more_{i}.pdf", [[f"Topic {i} page {p}.", f"Fact number {i * 10 + p} about topic {i}."]
+                                            for p in range(1, 4)])
+    progress = RecordingProgress()
+    report = run(corpus, kb, full=True, progress=progress)
+    assert progress.totals["extracting"] == progress.done["extracting"] == 5
+    assert progress.totals["embedding"] == progress.done["embedding"] == report.chunks_embedded == report.chunks
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf", "more_0.pdf", "more_1.pdf", "more_2.pdf"}
+
+
+def test_a_crash_in_the_reader_thread_reaches_the_caller_and_commits_nothing(workspace, monkeypatch):
+    corpus, kb = workspace
+    before = check_consistent(kb)
+    generation = store.read_manifest(kb).generation
+    make_pdf(corpus / "new.pdf", [["Honey bees visit about two thousand flowers a day."]])
+    import ingest.build as b
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug in extraction")
+
+    monkeypatch.setattr(b, "extract", broken)
+    with pytest.raises(RuntimeError, match="a bug in extraction"):
+        run(corpus, kb)
+    assert store.read_manifest(kb).generation == generation
+    assert check_consistent(kb) == before
+    assert not [p for p in kb.iterdir() if p.name.endswith(".tmp")]
