@@ -24,6 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from speed import p50_p95, warm  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 
 def grow(kb: Path, target: int, out: Path) -> int:
     from ingest import store
@@ -59,28 +61,6 @@ def grow(kb: Path, target: int, out: Path) -> int:
     return total
 
 
-def timings(kb: Path, questions: list[str]) -> tuple[list[float], list[float]]:
-    from search.answer import answer
-    from search.retrieve import Searcher
-
-    searcher = Searcher(kb)
-    searcher.warm()
-    search_t, answer_t = [], []
-    for q in questions:
-        t = time.perf_counter()
-        qvec, passages = searcher.search(q, k=5)
-        search_t.append(time.perf_counter() - t)
-        answer(q, qvec, passages, searcher.embedder)
-        answer_t.append(time.perf_counter() - t)
-    searcher.close()
-    return search_t, answer_t
-
-
-def p50_p95(times: list[float]) -> str:
-    times = sorted(times)
-    return f"{times[len(times) // 2] * 1000:.0f} / {times[int(0.95 * (len(times) - 1))] * 1000:.0f}"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kb", type=Path, required=True)
@@ -89,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     print(f"{'KB':<28} {'passages p50/p95 ms':>20} {'with answer sentences':>22}")
-    s, a = timings(args.kb, questions)
+    s, a = warm(args.kb, questions)
     from ingest.store import KB
 
     kb = KB.open(args.kb)
@@ -100,7 +80,7 @@ def main() -> None:
         t = time.perf_counter()
         total = grow(args.kb, args.chunks, Path(tmp))
         built = time.perf_counter() - t
-        s, a = timings(Path(tmp), questions)
+        s, a = warm(Path(tmp), questions)
         print(f"{f'grown to {total} chunks':<28} {p50_p95(s):>20} {p50_p95(a):>22}   (stored in {built:.0f} s)")
 
 
