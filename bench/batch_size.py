@@ -13,7 +13,6 @@ import argparse
 import json
 import random
 import resource
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def sample(kb: Path, n: int) -> list[str]:
-    from ingest.store import read_manifest
+    from ingest.store import KB
 
-    m = read_manifest(kb)
-    db = sqlite3.connect(kb / m.db_file)
-    texts = [r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]
+    reader = KB.open(kb)
+    _, texts = reader.chunk_texts()
+    reader.close()
     random.Random(0).shuffle(texts)
     return sorted(texts[:n], key=len)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -94,11 +93,13 @@ class OnnxEncoder:
 
 
 def chunk_texts(kb: Path) -> tuple[np.ndarray, list[str]]:
-    from ingest.store import read_manifest
+    from ingest.store import KB
 
-    db = sqlite3.connect(kb / read_manifest(kb).db_file)
-    rows = db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+    reader = KB.open(kb)
+    try:
+        return reader.chunk_texts()
+    finally:
+        reader.close()
 
 
 def speed(st, onnx: OnnxEncoder, texts: list[str], batch: int) -> None:
@@ -133,7 +134,7 @@ def recall(kb: Path, questions: Path, onnx: OnnxEncoder, batch: int) -> None:
             if label.startswith("onnx"):
                 ids, texts = chunk_texts(copy)
                 order = np.argsort([len(t) for t in texts], kind="stable")
-                vecs = np.empty((len(texts), 384), dtype=np.float32)
+                vecs = np.empty((len(texts), read_manifest(copy).dim), dtype=np.float32)
                 t = time.perf_counter()
                 for i in range(0, len(order), 256):
                     part = order[i:i + 256]

@@ -293,6 +293,11 @@ class KB(_Reads):
             [int(i) for i in ids])
         return {r[0]: ChunkRow(*r) for r in rows}
 
+    def chunk_texts(self) -> tuple[np.ndarray, list[str]]:
+        """(ids, texts) of every chunk, in id order."""
+        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
     def chunk_ids(self, doc_id: int) -> np.ndarray:
         return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))],
                         dtype=np.int64)
