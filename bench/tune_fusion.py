@@ -11,7 +11,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from ingest.terms import tokenize
+from ingest.terms import index_term, words
 from search import retrieve
 from search.evaluate import load_questions
 from search.retrieve import Searcher
@@ -21,9 +21,9 @@ from search.translate import translations
 def candidates(searcher: Searcher, question: str, pool: int):
     """(BM25 scores, {chunk: cosine to the question}, {chunk: cosine to the translation} or None)."""
     qvec = searcher.embed_question(question)
-    terms = tokenize(question)
-    translated = translations(terms, searcher.kb.bm25().vocabulary)
-    lexical = searcher._lexical(terms + translated, pool, None)
+    asked = words(question)
+    translated = translations(asked, searcher.kb.bm25())
+    lexical = searcher._lexical([index_term(w) for w in asked + translated], pool, None)
     ids = {cid for cid, _ in searcher.kb.search(qvec, pool)} | set(lexical)
     qvec2 = searcher.embedder.queries([" ".join(translated)])[0] if translated else None
     if qvec2 is not None:

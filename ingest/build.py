@@ -342,8 +342,9 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
         _report_plan(plan, report)
         if only is None:
             report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
+        stale_terms = manifest is not None and not full and not store.terms_current(manifest)
         if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
-                or full or manifest is None):
+                or full or manifest is None or stale_terms):
             _finish(report, docs, t0)
             return report
         embedder = Embedder(ref, progress)
@@ -353,6 +354,9 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
             if full:
                 cache.clear()
             writer = store.Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
+            if stale_terms:
+                progress.stage("remaking BM25 terms", 0)
+                writer.remake_terms(tokenize)
             _apply_plan(writer, plan)
             with closing(_read_ahead(plan.process, passwords, settings, progress)) as items:
                 _index_files(writer, plan, items, embedder, cache, progress, report)

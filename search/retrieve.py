@@ -10,8 +10,8 @@ import numpy as np
 from ingest.clean import normalise_chars
 from ingest.embed import Embedder, resolve_model
 from ingest.errors import WpkbError
-from ingest.store import KB, DocRow
-from ingest.terms import tokenize
+from ingest.store import KB, DocRow, check_terms
+from ingest.terms import index_term, words
 
 from .translate import translations
 
@@ -61,6 +61,7 @@ class Searcher:
         if ref.id != m.model_id:
             raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, "
                             f"but the model now resolves to {ref.id}; rebuild with `wpkb build --full`")
+        check_terms(m, kb_dir)
         self.embedder = Embedder(ref)
 
     def close(self) -> None:
@@ -91,9 +92,9 @@ class Searcher:
         if mode == "dense":
             fused = dict(self.kb.search(qvec, pool, allowed))
         else:
-            terms = tokenize(question)
-            translated = translations(terms, self.kb.bm25().vocabulary)
-            lexical = self._lexical(terms + translated, pool, allowed)
+            asked = words(question)
+            translated = translations(asked, self.kb.bm25())
+            lexical = self._lexical([index_term(w) for w in asked + translated], pool, allowed)
             dense = self._dense(qvec, translated, lexical, pool, allowed) if mode == "hybrid" else {}
             fused = fuse(dense, lexical, mode)
         rows = self.kb.chunks(list(fused))

@@ -8,7 +8,8 @@ side terms in the other language. Only translations that occur in the index are 
 from __future__ import annotations
 
 from ingest.cedict import tables
-from ingest.terms import is_chinese
+from ingest.store import Lexical
+from ingest.terms import index_term, is_chinese
 
 PER_TERM = 3  # translations kept per question word
 
@@ -21,25 +22,34 @@ def _singular(word: str) -> str:
     return word
 
 
-def translations(terms: list[str], vocabulary) -> list[str]:
-    """Words in the other language for the question's terms, limited to ``vocabulary``."""
+def _candidates(term: str) -> list[str]:
     t = tables()
-    en2zh, zh2en = t.en2zh, t.zh2en
+    if is_chinese(term):
+        return t.zh2en.get(term, [])
+    direct = t.en2zh.get(term) or t.en2zh.get(_singular(term), [])
+    if " " in term:
+        return direct
+    # CEDICT often glosses the everyday word in two ("医疗 /medical treatment/"), so words
+    # inside two-word glosses come after the word's own entries.
+    return direct + t.in_glosses.get(term, []) + t.in_glosses.get(_singular(term), [])
+
+
+def translations(words: list[str], lexical: Lexical) -> list[str]:
+    """Words in the other language for the question's words (as written), limited to those
+    in the index. Of a word's translations, the ones more chunks hold come first: the
+    corpus's own usage picks the sense ("service" -> 服务 rather than 劳务)."""
     out: list[str] = []
-    seen = set(terms)
-    latin = [t for t in terms if not is_chinese(t)]
+    seen = set(words)
+    latin = [w for w in words if not is_chinese(w)]
     phrases = [f"{a} {b}" for a, b in zip(latin, latin[1:])]
-    for term in phrases + terms:
-        if is_chinese(term):
-            candidates = zh2en.get(term, [])
-        else:
-            candidates = en2zh.get(term) or en2zh.get(_singular(term), [])
-        kept = 0
-        for c in candidates:
-            if c in vocabulary and c not in seen:
-                seen.add(c)
-                out.append(c)
-                kept += 1
-                if kept == PER_TERM:
-                    break
+    for word in phrases + words:
+        found = {}
+        for c in _candidates(word):
+            if c not in seen and c not in found:
+                df = lexical.doc_freq(index_term(c))
+                if df:
+                    found[c] = df
+        for c in sorted(found, key=found.get, reverse=True)[:PER_TERM]:
+            seen.add(c)
+            out.append(c)
     return out

@@ -145,6 +145,35 @@ def test_error_kb_built_with_another_model(workspace, runner):
     assert "--full" in error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]))
 
 
+def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
+    import sqlite3
+
+    from ingest.store import read_manifest
+    from ingest.terms import tokenize, words
+
+    corpus, kb = workspace
+    db = sqlite3.connect(kb / read_manifest(kb).db_file)
+    with db:  # terms as wpkb made them before English words were stemmed
+        for cid, text in db.execute("SELECT id, text FROM chunks").fetchall():
+            db.execute("UPDATE chunks SET terms=? WHERE id=?", (" ".join(words(text)), cid))
+    db.close()
+    manifest = json.loads((kb / "manifest.json").read_text())
+    del manifest["chunking"]["terms"]
+    (kb / "manifest.json").write_text(json.dumps(manifest))
+    line = error_line(runner.invoke(app, ["ask", "How long were flights grounded after the Iceland eruption?", "--kb", str(kb)]))
+    assert "older" in line and "`wpkb build`" in line
+
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["chunks_embedded"] == 0
+    db = sqlite3.connect(kb / read_manifest(kb).db_file)
+    rows = db.execute("SELECT text, terms FROM chunks").fetchall()
+    db.close()
+    assert rows and all(terms == " ".join(tokenize(text)) for text, terms in rows)
+    answer = ask_json(runner, kb, "How long were flights grounded after the Iceland eruption?")
+    assert top_page(answer) == ("en_digest.pdf", 2)
+
+
 def test_error_other_chunk_settings_need_full_rebuild(workspace, runner):
     corpus, kb = workspace
     line = error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--chunk-size", "123"]))

@@ -83,6 +83,12 @@ def test_bm25_terms_cut_chinese_and_drop_stopwords():
     assert "的" not in terms and "the" not in terms
 
 
+def test_bm25_terms_stem_english_words_but_not_numbers_or_chinese():
+    assert tokenize("the FTC received comments") == tokenize("FTC receives a comment")
+    assert tokenize("countries") == tokenize("country")
+    assert tokenize("22.73% 2018 5g 营销") == ["22.73%", "2018", "5g", "营销"]
+
+
 def test_words_split_after_a_ligature_are_rejoined():
     text = "The confi guration of the diff erent fl ange needs verifi cation; fi ve sites, off site staff members."
     assert join_ligature_splits(text) == (
