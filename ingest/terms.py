@@ -8,8 +8,9 @@ from functools import lru_cache
 
 from .clean import normalise_chars
 
-# How terms are made. It is recorded with the chunk settings, so a KB whose terms were
-# made another way is rebuilt rather than searched with terms it cannot match.
+# How terms are made. It is recorded with the chunk settings: a KB whose terms were made
+# another way is refused by search (its terms could not meet the question's) and has
+# its terms remade by the next build.
 VERSION = "jieba-search+snowball-en"
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")

@@ -29,8 +29,8 @@ def _candidates(term: str) -> list[str]:
     direct = t.en2zh.get(term) or t.en2zh.get(_singular(term), [])
     if " " in term:
         return direct
-    # CEDICT often glosses the everyday word in two ("医疗 /medical treatment/"), so words
-    # inside two-word glosses come after the word's own entries.
+    # CEDICT often glosses the everyday word in two ("医疗 /medical treatment/"), so the
+    # entries whose two-word gloss holds the word are candidates too.
     return direct + t.in_glosses.get(term, []) + t.in_glosses.get(_singular(term), [])
 
 
