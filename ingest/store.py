@@ -617,12 +617,16 @@ def check_terms(m: Manifest, kb_dir: Path) -> None:
                         "`wpkb build` to remake them (nothing is re-embedded)")
 
 
+def _without_terms(chunking: dict) -> dict:
+    return {k: v for k, v in chunking.items() if k != "terms"}
+
+
 def check_compatible(m: Manifest, model_id: str, chunking: dict, kb_dir: Path) -> None:
     if m.model_id != model_id:
         raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, not {model_id}; "
                         "rebuild it with `wpkb build --full` (add --model to choose the model)")
     # Terms are remade from the stored chunk texts (Writer.remake_terms); the rest needs a rebuild.
-    if {k: v for k, v in m.chunking.items() if k != "terms"} != {k: v for k, v in chunking.items() if k != "terms"}:
+    if _without_terms(m.chunking) != _without_terms(chunking):
         raise WpkbError(f"the knowledge base in {kb_dir} was built with chunking {m.chunking}, not {chunking}; "
                         "rebuild it with `wpkb build --full`")
 
