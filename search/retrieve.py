@@ -13,6 +13,7 @@ from ingest.errors import WpkbError
 from ingest.store import KB, DocRow, check_terms
 from ingest.terms import index_term, words
 
+from .names import ReportNames
 from .translate import translations
 
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
@@ -20,9 +21,13 @@ POOL = 100  # candidates taken from each of the dense and the BM25 side
 # Fusion settings, chosen on the dev set with bench/tune_fusion.py (README, "Retrieval quality").
 W_DENSE, W_BM25 = 0.4, 0.6
 # Covers, slogans and section titles are short and match everything a little: a chunk
-# shorter than SHORT_SHARE of the KB's median chunk has its score scaled by
-# (length / that) ** SHORT_GAMMA.
+# shorter than SHORT_SHARE of the KB's median chunk has its score pulled toward the lowest
+# candidate's, keeping (length / that) ** SHORT_GAMMA of its lead over it.
 SHORT_SHARE, SHORT_GAMMA = 0.75, 1.0
+# A question that names a report ("according to CAICT's computing power index white paper")
+# wants that report: a chunk gains NAME_WEIGHT x the share of its report's name (file name
+# and title) the question's terms hold (hybrid mode only).
+NAME_WEIGHT = 1.0
 # The question's dictionary translations, embedded as a second query, carry an English
 # question to Chinese pages (and back) better than the sentence alone; its cosine gets
 # this share of the dense score (hybrid mode only; chosen on the dev set, README).
@@ -42,6 +47,7 @@ class Passage:
     char_end: int
     ocr: bool = False  # the page's text was read by OCR, so it may hold recognition errors
     similarity: float = 0.0  # cosine between the question and this passage
+    lead: float = 0.0  # score above the next page's (also when that page is not returned)
     highlights: list[tuple[int, int]] = field(default_factory=list)  # answer spans in `text`
 
     def as_dict(self) -> dict:
@@ -63,6 +69,7 @@ class Searcher:
                             f"but the model now resolves to {ref.id}; rebuild with `wpkb build --full`")
         check_terms(m, kb_dir)
         self.embedder = Embedder(ref)
+        self._names: ReportNames | None = None
 
     def close(self) -> None:
         self.kb.close()
@@ -94,26 +101,38 @@ class Searcher:
         else:
             asked = words(question)
             translated = translations(asked, self.kb.bm25())
-            lexical = self._lexical([index_term(w) for w in asked + translated], pool, allowed)
+            terms = [index_term(w) for w in asked + translated]
+            lexical = self._lexical(terms, pool, allowed)
             dense = self._dense(qvec, translated, lexical, pool, allowed) if mode == "hybrid" else {}
             fused = fuse(dense, lexical, mode)
         rows = self.kb.chunks(list(fused))
-        if mode == "hybrid":
+        if mode == "hybrid" and fused:
             short = SHORT_SHARE * self.kb.manifest.stats.get("median_chunk_chars", 0)
-            fused = {cid: s * length_prior(len(rows[cid].text), short) for cid, s in fused.items()}
+            floor = min(fused.values())
+            named = self.report_names().coverage(set(terms))
+            fused = {cid: floor + (s - floor) * length_prior(len(rows[cid].text), short)
+                     + NAME_WEIGHT * named.get(rows[cid].doc_id, 0.0)
+                     for cid, s in fused.items()}
         best: dict[tuple[int, int], tuple[int, float]] = {}
         for cid, score in sorted(fused.items(), key=lambda t: -t[1]):
             key = (rows[cid].doc_id, rows[cid].page)
             if key not in best:
                 best[key] = (cid, score)
-        chosen = list(best.values())[:k]
+        ranked = list(best.values())
+        chosen = ranked[:k]
         cosines = self.kb.vectors([cid for cid, _ in chosen]) @ qvec if chosen else []
         passages = []
-        for (cid, score), cos in zip(chosen, cosines):
+        for i, ((cid, score), cos) in enumerate(zip(chosen, cosines)):
             r = rows[cid]
+            lead = score - (ranked[i + 1][1] if i + 1 < len(ranked) else min(score, 0.0))
             passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
-                                    ocr=r.page_status == "ocr", similarity=float(cos)))
+                                    ocr=r.page_status == "ocr", similarity=float(cos), lead=lead))
         return qvec, passages
+
+    def report_names(self) -> ReportNames:
+        if self._names is None:
+            self._names = ReportNames(self.kb.documents())
+        return self._names
 
     def _lexical(self, terms: list[str], pool: int, allowed: np.ndarray | None) -> dict[int, float]:
         lex = self.kb.bm25()
@@ -146,15 +165,22 @@ def length_prior(chars: int, short: float) -> float:
     return min(1.0, chars / short) ** SHORT_GAMMA if short > 0 else 1.0
 
 
+def standardised(values: np.ndarray) -> np.ndarray:
+    """Values as standard scores over themselves (mean 0, deviation 1)."""
+    sd = float(values.std())
+    return (values - values.mean()) / (sd if sd > 1e-9 else 1.0)
+
+
 def fuse(dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
-    """BM25 alone, or per candidate W_DENSE x its dense score + W_BM25 x its BM25 score, each
-    scaled to [0, 1] over the candidates."""
+    """BM25 alone, or per candidate W_DENSE x its dense score + W_BM25 x its BM25 score (0
+    where BM25 did not find it), each standardised over the candidates. A side's best
+    candidate then counts for more when it stands far above the rest (one chunk holds the
+    rare words) than when many are close behind it; min-max scaling gave every best a 1."""
     if mode == "bm25":
         return lexical
     if not dense:
         return {}
-    top, floor = max(dense.values()), min(dense.values())
-    span = max(top - floor, 1e-6)
-    lex_top = max(lexical.values(), default=0.0) or 1.0
-    return {cid: W_DENSE * (d - floor) / span + W_BM25 * lexical.get(cid, 0.0) / lex_top
-            for cid, d in dense.items()}
+    ids = list(dense)
+    d = standardised(np.array([dense[c] for c in ids], dtype=np.float64))
+    b = standardised(np.array([lexical.get(c, 0.0) for c in ids], dtype=np.float64))
+    return dict(zip(ids, (W_DENSE * d + W_BM25 * b).tolist()))

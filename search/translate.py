@@ -7,31 +7,33 @@ side terms in the other language. Only translations that occur in the index are 
 
 from __future__ import annotations
 
-from ingest.cedict import tables
+from ingest.cedict import base_forms, tables
 from ingest.store import Lexical
 from ingest.terms import index_term, is_chinese
 
 PER_TERM = 3  # translations kept per question word
-
-
-def _singular(word: str) -> str:
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+# Number words and currency units CEDICT lacks or has only as single characters, which it
+# leaves out as too ambiguous; in a figure they are not ("1 万亿元" is one trillion yuan).
+NUMBER_WORDS = {
+    "thousand": ["千"], "million": ["百万"], "billion": ["十亿", "亿"], "trillion": ["万亿"],
+    "yuan": ["元", "亿元", "万元"], "rmb": ["人民币", "元"], "dollar": ["美元"], "usd": ["美元"],
+}
+_NUMBER_WORDS_ZH = {zh: [en for en, zhs in NUMBER_WORDS.items() if zh in zhs]
+                    for zh in {z for zhs in NUMBER_WORDS.values() for z in zhs}}
 
 
 def _candidates(term: str) -> list[str]:
     t = tables()
     if is_chinese(term):
-        return t.zh2en.get(term, [])
-    direct = t.en2zh.get(term) or t.en2zh.get(_singular(term), [])
+        return _NUMBER_WORDS_ZH.get(term, []) + t.zh2en.get(term, [])
     if " " in term:
-        return direct
-    # CEDICT often glosses the everyday word in two ("医疗 /medical treatment/"), so the
-    # entries whose two-word gloss holds the word are candidates too.
-    return direct + t.in_glosses.get(term, []) + t.in_glosses.get(_singular(term), [])
+        return t.en2zh.get(term, [])
+    # An inflected word's own entry is often a rare sense ("used" -> 中古, "services" ->
+    # 劳务), so the base form's entries are candidates too. CEDICT also often glosses the
+    # everyday word in two ("医疗 /medical treatment/"), so the entries whose two-word gloss
+    # holds the word are candidates as well.
+    forms = [term] + base_forms(term, t.english)
+    return [c for f in forms for c in NUMBER_WORDS.get(f, []) + t.en2zh.get(f, []) + t.in_glosses.get(f, [])]
 
 
 def translations(words: list[str], lexical: Lexical) -> list[str]:

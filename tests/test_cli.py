@@ -212,6 +212,9 @@ def test_weak_evidence_is_not_presented_as_an_answer(built, runner):
     result = runner.invoke(app, ["ask", "What is the boiling point of ethanol at sea level?", "--kb", str(built[1])])
     assert "No passage in the indexed reports answers this well." in result.stdout
     assert ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?")["confident"] is True
+    # The lead over the next page counts even when only one passage is asked for.
+    assert ask_json(runner, built[1], "What is the boiling point of ethanol at sea level?", "-k", "1")["confident"] is False
+    assert ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?", "-k", "1")["confident"] is True
 
 
 def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):

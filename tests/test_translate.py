@@ -32,3 +32,20 @@ def test_chinese_words_translate_to_english_index_terms_and_phrases_come_first()
 
 def test_translations_absent_from_the_index_are_dropped():
     assert translations(["service", "隐私"], Index({})) == []
+
+
+def test_an_inflected_word_also_takes_its_base_forms_entries():
+    # CEDICT's own entries for these are rare senses: "services" 劳务, "used" 中古.
+    assert "服务" in translations(["services"], Index({"劳务": 1, "服务": 50}))
+    assert "使用" in translations(["used"], Index({"中古": 1, "使用": 40}))
+
+
+def test_number_words_and_currencies_translate_both_ways():
+    assert translations(["trillion", "yuan"], Index({"万亿": 3, "元": 9})) == ["万亿", "元"]
+    assert translations(["万亿"], Index({"trillion": 2})) == ["trillion"]
+
+
+def test_a_place_name_whose_gloss_goes_on_to_describe_it_is_translated():
+    # CEDICT: 广州 /Guangzhou subprovincial city and capital of Guangdong/Canton/
+    assert "广州" in translations(["guangzhou"], Index({"广州": 4}))
+    assert "guangzhou" in translations(["广州"], Index({"guangzhou": 4}))

@@ -1,0 +1,41 @@
+"""Reports a question names: "according to CAICT's computing power index white paper"."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ingest.store import DocRow
+from ingest.terms import index_term, words
+
+_SEPARATORS = re.compile(r"[_\-.]+")
+
+
+def name_terms(doc: DocRow) -> set[str]:
+    """Index terms of a report's file name (without folder and extension) and its PDF title."""
+    stem = doc.name.rsplit(".", 1)[0]
+    return {index_term(w) for w in words(f"{_SEPARATORS.sub(' ', stem)} {doc.title}")}
+
+
+class ReportNames:
+    """How much of each report's name a question's terms cover, each name term weighted by
+    how few reports' names hold it (so "whitepaper" or "2022" count for little)."""
+
+    def __init__(self, docs: list[DocRow]):
+        self.names = {d.id: name_terms(d) for d in docs}
+        n = len(self.names)
+        df: dict[str, int] = {}
+        for terms in self.names.values():
+            for t in terms:
+                df[t] = df.get(t, 0) + 1
+        self.weight = {t: math.log(1 + (n - k + 0.5) / (k + 0.5)) for t, k in df.items()}
+
+    def coverage(self, terms: set[str]) -> dict[int, float]:
+        """Report id -> share (0 to 1) of its name's weight that the terms hold; zeros left out."""
+        out = {}
+        for doc_id, name in self.names.items():
+            total = sum(self.weight[t] for t in name)
+            hit = sum(self.weight[t] for t in name & terms)
+            if hit > 0:
+                out[doc_id] = hit / total
+        return out
