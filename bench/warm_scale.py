@@ -42,6 +42,7 @@ def grow(kb: Path, target: int, out: Path) -> int:
         vecs = reader.vectors([r[0] for r in rows]) if rows else np.zeros((0, m.dim), np.float32)
         docs.append((d, pages, chunks, vecs))
     reader.close()
+    db.close()
     rng = np.random.default_rng(0)
     writer = store.Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
     total, copy = 0, 0

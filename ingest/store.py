@@ -228,6 +228,11 @@ class _Reads:
             d.page_status = status.get(d.id, {})
         return docs
 
+    def chunk_texts(self) -> tuple[np.ndarray, list[str]]:
+        """(ids, texts) of every chunk, in id order."""
+        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
     def skipped(self) -> list[SkippedRow]:
         return [SkippedRow(*r) for r in self.db.execute(
             "SELECT path, sha256, size, mtime_ns, kind, reason FROM skipped ORDER BY path")]
@@ -293,11 +298,6 @@ class KB(_Reads):
             f"JOIN pages p ON p.doc_id=c.doc_id AND p.number=c.page_start WHERE c.id IN ({marks})",
             [int(i) for i in ids])
         return {r[0]: ChunkRow(*r) for r in rows}
-
-    def chunk_texts(self) -> tuple[np.ndarray, list[str]]:
-        """(ids, texts) of every chunk, in id order."""
-        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
 
     def chunk_ids(self, doc_id: int) -> np.ndarray:
         return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))],
@@ -520,8 +520,9 @@ class Writer(_Reads):
 
     def remake_terms(self, tokenize) -> None:
         """Recompute every chunk's BM25 terms from its text, e.g. after the way terms are made changed."""
-        rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
-        self.db.executemany("UPDATE chunks SET terms=? WHERE id=?", [(" ".join(tokenize(text)), cid) for cid, text in rows])
+        ids, texts = self.chunk_texts()
+        self.db.executemany("UPDATE chunks SET terms=? WHERE id=?",
+                            [(" ".join(tokenize(text)), int(cid)) for cid, text in zip(ids, texts)])
 
     def remove_document(self, doc_id: int) -> int:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
