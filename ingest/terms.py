@@ -11,7 +11,7 @@ from .clean import normalise_chars
 # How terms are made. It is recorded with the chunk settings: a KB whose terms were made
 # another way is refused by search (its terms could not meet the question's) and has
 # its terms remade by the next build.
-VERSION = "jieba-search+snowball-en"
+VERSION = "jieba-search-dict+snowball-en"
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(
@@ -60,7 +60,11 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     for run in _RUNS.findall(normalise_chars(text).lower()):
         if is_chinese(run):
-            out.extend(w for w in _cutter().lcut_for_search(run) if w not in ZH_STOP)
+            # Dictionary words only: jieba's HMM guesses unknown words from the characters
+            # around them, so a question and the page that answers it get cut differently
+            # ("开业时首店" gives 时首店, "品牌首店开业" 首店). Without it an unknown word
+            # falls apart into the same single characters wherever it appears.
+            out.extend(w for w in _cutter().lcut_for_search(run, HMM=False) if w not in ZH_STOP)
         elif run not in EN_STOP:
             out.append(run)
     return out

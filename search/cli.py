@@ -259,8 +259,9 @@ def _print_answer(ans) -> None:
             out.print(Text("  ") + Text(s.text) + Text(f" [{s.ref}]", style="cyan"))
         out.print()
     for i, p in enumerate(ans.passages, 1):
+        same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""
         out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label, p.ocr), style="bold")
-                  + Text(f" · {p.score:.2f}", style="dim"))
+                  + Text(same) + Text(f" · {p.score:.2f}", style="dim"))
         body = Text(p.text)
         for a, b in p.highlights:
             body.stylize("bold yellow", a, b)

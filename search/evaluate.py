@@ -97,7 +97,8 @@ def evaluate(searcher: Searcher, questions: list[Question], k: int = 10, mode: s
     for q in questions:
         _, passages = searcher.search(q.question, k=k, mode=mode)
         top = [(p.doc, p.page) for p in passages]
-        rank = next((i for i, (d, p) in enumerate(top, 1) if d == q.doc and p in q.pages), None)
+        rank = next((i for i, p in enumerate(passages, 1)
+                     if p.doc == q.doc and set(q.pages) & {p.page, *p.same_text_pages}), None)
         report.outcomes.append(Outcome(q, rank, top, is_confident(passages, mode)))
         if progress:
             progress.advance()

@@ -1,4 +1,4 @@
-"""Reports a question names: "according to CAICT's computing power index white paper"."""
+"""Reports a question names: "according to the institute's rail freight index white paper"."""
 
 from __future__ import annotations
 

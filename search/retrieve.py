@@ -14,20 +14,22 @@ from ingest.store import KB, DocRow, check_terms
 from ingest.terms import index_term, words
 
 from .names import ReportNames
+from .priors import SHORT_SHARE, prior
 from .translate import translations
 
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
 POOL = 100  # candidates taken from each of the dense and the BM25 side
 # Fusion settings, chosen on the dev set with bench/tune_fusion.py (README, "Retrieval quality").
 W_DENSE, W_BM25 = 0.4, 0.6
-# Covers, slogans and section titles are short and match everything a little: a chunk
-# shorter than SHORT_SHARE of the KB's median chunk has its score pulled toward the lowest
-# candidate's, keeping (length / that) ** SHORT_GAMMA of its lead over it.
-SHORT_SHARE, SHORT_GAMMA = 0.75, 1.0
-# A question that names a report ("according to CAICT's computing power index white paper")
+# A question that names a report ("according to the institute's rail freight index white paper")
 # wants that report: a chunk gains NAME_WEIGHT x the share of its report's name (file name
 # and title) the question's terms hold (hybrid mode only).
 NAME_WEIGHT = 1.0
+# When the question names one report clearly (NAME_CLAIM of its name's weight or more, and
+# more than any other report's), that share picks the report, and the name's terms leave
+# the BM25 query: there they would favour the report's pages that repeat its name (running
+# footers, the cover) over the page that answers (hybrid mode only).
+NAME_CLAIM = 0.7
 # The question's dictionary translations, embedded as a second query, carry an English
 # question to Chinese pages (and back) better than the sentence alone; its cosine gets
 # this share of the dense score (hybrid mode only; chosen on the dev set, README).
@@ -48,11 +50,13 @@ class Passage:
     ocr: bool = False  # the page's text was read by OCR, so it may hold recognition errors
     similarity: float = 0.0  # cosine between the question and this passage
     lead: float = 0.0  # score above the next page's (also when that page is not returned)
+    same_text_pages: list[int] = field(default_factory=list)  # other pages of the report with this text
     highlights: list[tuple[int, int]] = field(default_factory=list)  # answer spans in `text`
 
     def as_dict(self) -> dict:
         return {"doc": self.doc, "page": self.page, "label": self.label, "ocr": self.ocr,
                 "score": round(self.score, 4), "similarity": round(self.similarity, 4),
+                "same_text_pages": self.same_text_pages,
                 "text": self.text, "offsets": [self.char_start, self.char_end],
                 "highlights": [list(h) for h in self.highlights]}
 
@@ -102,23 +106,18 @@ class Searcher:
             asked = words(question)
             translated = translations(asked, self.kb.bm25())
             terms = [index_term(w) for w in asked + translated]
-            lexical = self._lexical(terms, pool, allowed)
+            named = self.report_names().coverage(set(terms)) if mode == "hybrid" else {}
+            lexical = self._lexical(self._without_claimed_name(terms, named), pool, allowed)
             dense = self._dense(qvec, translated, lexical, pool, allowed) if mode == "hybrid" else {}
             fused = fuse(dense, lexical, mode)
         rows = self.kb.chunks(list(fused))
         if mode == "hybrid" and fused:
             short = SHORT_SHARE * self.kb.manifest.stats.get("median_chunk_chars", 0)
             floor = min(fused.values())
-            named = self.report_names().coverage(set(terms))
-            fused = {cid: floor + (s - floor) * length_prior(len(rows[cid].text), short)
+            fused = {cid: floor + (s - floor) * prior(rows[cid].text, short)
                      + NAME_WEIGHT * named.get(rows[cid].doc_id, 0.0)
                      for cid, s in fused.items()}
-        best: dict[tuple[int, int], tuple[int, float]] = {}
-        for cid, score in sorted(fused.items(), key=lambda t: -t[1]):
-            key = (rows[cid].doc_id, rows[cid].page)
-            if key not in best:
-                best[key] = (cid, score)
-        ranked = list(best.values())
+        ranked, same_pages = best_per_page(fused, rows)
         chosen = ranked[:k]
         cosines = self.kb.vectors([cid for cid, _ in chosen]) @ qvec if chosen else []
         passages = []
@@ -126,13 +125,24 @@ class Searcher:
             r = rows[cid]
             lead = score - (ranked[i + 1][1] if i + 1 < len(ranked) else min(score, 0.0))
             passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
-                                    ocr=r.page_status == "ocr", similarity=float(cos), lead=lead))
+                                    ocr=r.page_status == "ocr", similarity=float(cos), lead=lead,
+                                    same_text_pages=same_pages.get(cid, [])))
         return qvec, passages
 
     def report_names(self) -> ReportNames:
         if self._names is None:
             self._names = ReportNames(self.kb.documents())
         return self._names
+
+    def _without_claimed_name(self, terms: list[str], named: dict[int, float]) -> list[str]:
+        if not named:
+            return terms
+        top = max(named.values())
+        claimed = [doc_id for doc_id, share in named.items() if share == top]
+        if top < NAME_CLAIM or len(claimed) > 1:
+            return terms
+        name = self.report_names().names[claimed[0]]
+        return [t for t in terms if t not in name] or terms
 
     def _lexical(self, terms: list[str], pool: int, allowed: np.ndarray | None) -> dict[int, float]:
         lex = self.kb.bm25()
@@ -161,8 +171,26 @@ class Searcher:
         return dict(zip(ids_list, scores.tolist()))
 
 
-def length_prior(chars: int, short: float) -> float:
-    return min(1.0, chars / short) ** SHORT_GAMMA if short > 0 else 1.0
+def best_per_page(fused: dict[int, float], rows: dict) -> tuple[list[tuple[int, float]], dict[int, list[int]]]:
+    """(chunk id, score) of each page's best chunk, best first; a chunk whose text a better
+    page of the same report already holds word for word (a report that repeats its pages)
+    is not a page of its own, but listed under that one's id."""
+    best: dict[tuple[int, int], tuple[int, float]] = {}  # (report, page) -> its best chunk
+    first_page: dict[tuple[int, str], tuple[int, int]] = {}  # (report, text) -> first page with it
+    same: dict[int, list[int]] = {}
+    for cid, score in sorted(fused.items(), key=lambda t: (-t[1], t[0])):
+        r = rows[cid]
+        page = (r.doc_id, r.page)
+        first = first_page.setdefault((r.doc_id, r.text), page)
+        if page in best:
+            continue
+        if first != page and first in best:
+            holder = best[first][0]
+            if r.page not in same.setdefault(holder, []):
+                same[holder].append(r.page)
+            continue
+        best[page] = (cid, score)
+    return list(best.values()), same
 
 
 def standardised(values: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from conftest import make_pdf
 from ingest.store import DocRow
 from ingest.terms import tokenize
 from search.names import ReportNames
+from search.priors import LEADER_KEEP, contents_prior
 from search.retrieve import Searcher, fuse, standardised
 
 
@@ -29,16 +30,22 @@ def test_fused_score_weighs_both_sides_and_a_chunk_bm25_missed_gets_its_lowest()
     assert fuse(dense, lexical, "bm25") == lexical
 
 
+def test_contents_pages_are_known_by_their_dot_leaders():
+    assert contents_prior("第一章 总论 ........................ 1\n第二章 方法 ..................... 9") == LEADER_KEEP
+    assert contents_prior("2.1 Deployment . . . . . . . . . . . . . . . . 11 2.2 Risks . . . . . . . . . . . 14") == LEADER_KEEP
+    assert contents_prior("3.5. Results. The index rose 3.5... then fell. See p. 4.") == 1.0
+
+
 def test_a_report_named_by_the_question_is_covered_most():
     names = ReportNames([
-        doc(1, "zh/caict_computing_power_index_whitepaper_2021.pdf", "白皮书"),
-        doc(2, "zh/privacy_computing_market_report_2021.pdf", "PowerPoint 演示文稿"),
-        doc(3, "en/cisco_consumer_privacy_survey_2022.pdf", "Cisco 2022 Consumer Privacy Survey"),
+        doc(1, "zh/nira_rail_freight_index_whitepaper_2031.pdf", "白皮书"),
+        doc(2, "zh/port_freight_market_report_2031.pdf", "PowerPoint 演示文稿"),
+        doc(3, "en/acme_traveller_survey_2032.pdf", "Acme 2032 Traveller Survey"),
     ])
-    asked = set(tokenize("According to CAICT's 2021 computing power index white paper, what is one EFlops?"))
+    asked = set(tokenize("According to NIRA's 2031 rail freight index white paper, what is one TEU?"))
     cover = names.coverage(asked)
     assert cover[1] > 2 * cover[2]
-    assert cover[2] < 0.25  # it shares only "computing" and "2021"
+    assert cover[2] < 0.25  # it shares only "freight" and "2031"
     assert 3 not in cover
 
 
@@ -66,5 +73,57 @@ def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_repo
         _, passages = searcher.search("How many containers did the harbour handle?")
         assert {p.doc for p in passages[:2]} == {"southbay_shipping_outlook.pdf", "northport_logistics_review.pdf"}
         assert passages[0].score == pytest.approx(passages[1].score)
+    finally:
+        searcher.close()
+
+
+def test_a_claimed_report_name_leaves_the_bm25_query_so_its_footers_do_not_outrank_the_answer(tmp_path, runner):
+    from search.cli import app
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    footer = "Harbour Freight Census 2031 | Harbour Freight Census 2031 | Harbour Freight Census 2031"
+    make_pdf(corpus / "harbour_freight_census_2031.pdf", [
+        ["Harbour Freight Census 2031"],
+        ["Method. Inspectors logged 4,800 vessels at 17 docks over one year.",
+         "Each dock reported its arrivals every month."],
+        ["Tonnage rose everywhere.", footer, "Ships grew larger.", "Fees fell.", "Trade recovered."],
+        ["Cranes were replaced.", footer, "Queues grew shorter.", "Tugs were renewed.", "Rail links opened."],
+    ], title="Harbour Freight Census 2031")
+    make_pdf(corpus / "orchard_yearbook.pdf", [["Apple harvests grew in the valley."]], title="Orchard Yearbook")
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
+    searcher = Searcher(tmp_path / "kb")
+    try:
+        question = "How many vessels did the Harbour Freight Census 2031 count, and in how many ports?"
+        _, passages = searcher.search(question, k=3)
+        assert (passages[0].doc, passages[0].page) == ("harbour_freight_census_2031.pdf", 2)
+        _, kept = searcher.search(question, k=3, mode="bm25")  # BM25 alone keeps the name's terms
+        assert kept[0].page != 2
+    finally:
+        searcher.close()
+
+
+def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp_path, runner):
+    from search.cli import app
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    answer = ["Glacier retreat. The Vatnajokull ice cap has shrunk by 4 percent since 1990.",
+              "Meltwater from the ice feeds three rivers."]
+    make_pdf(corpus / "glaciers.pdf", [
+        ["Contents", "Glacier volume lost since 1990 ........................ 2",
+         "Glacier volume lost by decade ......................... 3",
+         "Why glaciers lose volume .............................. 3"],
+        answer,
+        ["Meltwater rivers. Three rivers carry the melt to the sea."],
+        answer,  # the report repeats its second page
+    ], title="Glaciers")
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
+    searcher = Searcher(tmp_path / "kb")
+    try:
+        _, passages = searcher.search("How much volume has the glacier lost since 1990?", k=3)
+        assert (passages[0].page, passages[0].same_text_pages) == (2, [4])
+        assert [p.page for p in passages].count(4) == 0
+        assert passages[0].as_dict()["same_text_pages"] == [4]
     finally:
         searcher.close()

@@ -89,6 +89,14 @@ def test_bm25_terms_stem_english_words_but_not_numbers_or_chinese():
     assert tokenize("22.73% 2018 5g 营销") == ["22.73%", "2018", "5g", "营销"]
 
 
+def test_an_unknown_chinese_word_is_cut_the_same_in_a_question_and_in_the_page():
+    # jieba's HMM would make up 时首店 in the question and 首店 in the page
+    question = set(tokenize("咖啡品牌开业时首店客流有多少?"))
+    page = set(tokenize("这家咖啡品牌的首店开业当天接待顾客三千人。"))
+    assert {"首", "店", "开业"} <= question & page
+    assert "时首店" not in question
+
+
 def test_words_split_after_a_ligature_are_rejoined():
     text = "The confi guration of the diff erent fl ange needs verifi cation; fi ve sites, off site staff members."
     assert join_ligature_splits(text) == (
