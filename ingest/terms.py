@@ -11,7 +11,7 @@ from .clean import normalise_chars
 # How terms are made. It is recorded with the chunk settings: a KB whose terms were made
 # another way is refused by search (its terms could not meet the question's) and has
 # its terms remade by the next build.
-VERSION = "jieba-search-dict+snowball-en"
+VERSION = "jieba-search-dict+snowball-en/2"
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(
@@ -22,9 +22,13 @@ EN_STOP = frozenset(
     "under after before between both same own not no nor too just out up down again once during through "
     "above below should may might must shall being having doing me my he she him her his one does".split()
 )
+# Words that point at the document rather than at what it says ("白皮书提到…", "根据报告…"),
+# as "according", "report", "paper" and "says" are in EN_STOP; jieba's search mode also
+# yields 白皮 and 皮书 from 白皮书.
 ZH_STOP = frozenset(
     "的 了 是 在 和 与 及 或 等 也 都 而 就 对 为 以 被 将 把 从 中 上 下 之 其 这 那 有 个 "
-    "我们 什么 哪些 多少 是否 如何 怎么".split()
+    "我们 什么 哪些 多少 是否 如何 怎么 "
+    "白皮书 白皮 皮书 报告 根据 提到 提及 指出 认为".split()
 )
 
 _jieba = None

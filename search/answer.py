@@ -25,7 +25,7 @@ MIN_SENTENCE_CHARS = 6
 # unanswerable and answerable questions, on the KB of all of shared/corpus and on the seed
 # report alone (README; the gap is thin).
 CONFIDENT_COSINE = 0.75
-CONFIDENT_SCORE = 2.45
+CONFIDENT_SCORE = 2.5
 CONFIDENT_LEAD = 1.5
 
 _TERMS = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?%?|[\u3400-\u9fff]")
