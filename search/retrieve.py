@@ -10,7 +10,7 @@ import numpy as np
 from ingest.clean import normalise_chars
 from ingest.embed import Embedder, resolve_model
 from ingest.errors import WpkbError
-from ingest.store import KB, DocRow, check_terms
+from ingest.store import KB, ChunkRow, DocRow, check_terms
 from ingest.terms import index_term, words
 
 from .names import ReportNames
@@ -171,7 +171,8 @@ class Searcher:
         return dict(zip(ids_list, scores.tolist()))
 
 
-def best_per_page(fused: dict[int, float], rows: dict) -> tuple[list[tuple[int, float]], dict[int, list[int]]]:
+def best_per_page(fused: dict[int, float],
+                  rows: dict[int, ChunkRow]) -> tuple[list[tuple[int, float]], dict[int, list[int]]]:
     """(chunk id, score) of each page's best chunk, best first; a chunk whose text a better
     page of the same report already holds word for word (a report that repeats its pages)
     is not a page of its own, but listed under that one's id."""
