@@ -39,3 +39,12 @@ class ReportNames:
             if hit > 0:
                 out[doc_id] = hit / self.total[doc_id]
         return out
+
+    def claimed(self, coverage: dict[int, float], least: float) -> set[str]:
+        """The name terms of the one report a question names clearly (``least`` of its name
+        covered or more, and more than any other report's); empty when none is."""
+        if not coverage:
+            return set()
+        top = max(coverage.values())
+        best = [doc_id for doc_id, share in coverage.items() if share == top]
+        return self.names[best[0]] if top >= least and len(best) == 1 else set()

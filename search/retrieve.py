@@ -107,7 +107,8 @@ class Searcher:
             translated = translations(asked, self.kb.bm25())
             terms = [index_term(w) for w in asked + translated]
             named = self.report_names().coverage(set(terms)) if mode == "hybrid" else {}
-            lexical = self._lexical(self._without_claimed_name(terms, named), pool, allowed)
+            claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
+            lexical = self._lexical([t for t in terms if t not in claimed] or terms, pool, allowed)
             dense = self._dense(qvec, translated, lexical, pool, allowed) if mode == "hybrid" else {}
             fused = fuse(dense, lexical, mode)
         rows = self.kb.chunks(list(fused))
@@ -133,16 +134,6 @@ class Searcher:
         if self._names is None:
             self._names = ReportNames(self.kb.documents())
         return self._names
-
-    def _without_claimed_name(self, terms: list[str], named: dict[int, float]) -> list[str]:
-        if not named:
-            return terms
-        top = max(named.values())
-        claimed = [doc_id for doc_id, share in named.items() if share == top]
-        if top < NAME_CLAIM or len(claimed) > 1:
-            return terms
-        name = self.report_names().names[claimed[0]]
-        return [t for t in terms if t not in name] or terms
 
     def _lexical(self, terms: list[str], pool: int, allowed: np.ndarray | None) -> dict[int, float]:
         lex = self.kb.bm25()

@@ -49,6 +49,14 @@ def test_a_report_named_by_the_question_is_covered_most():
     assert 3 not in cover
 
 
+def test_only_one_clearly_named_report_claims_its_name_terms():
+    names = ReportNames([doc(1, "r/harbour_census.pdf", ""), doc(2, "r/orchard_census.pdf", "")])
+    assert names.claimed({1: 0.9, 2: 0.3}, 0.7) == names.names[1]
+    assert names.claimed({1: 0.6, 2: 0.3}, 0.7) == set()  # not clearly enough
+    assert names.claimed({1: 0.8, 2: 0.8}, 0.7) == set()  # two reports tie
+    assert names.claimed({}, 0.7) == set()
+
+
 def test_words_every_report_name_holds_count_for_little():
     names = ReportNames([doc(i, f"r/{n}_whitepaper_2022.pdf", "") for i, n in enumerate(["alpha", "beta", "gamma"])])
     shared = names.coverage({"whitepap", "2022"})
