@@ -29,13 +29,15 @@ class ReportNames:
             for t in terms:
                 df[t] = df.get(t, 0) + 1
         self.weight = {t: math.log(1 + (n - k + 0.5) / (k + 0.5)) for t, k in df.items()}
-        self.total = {doc_id: sum(self.weight[t] for t in name) for doc_id, name in self.names.items()}
+        self.total = {doc_id: math.fsum(self.weight[t] for t in name) for doc_id, name in self.names.items()}
 
     def coverage(self, terms: set[str]) -> dict[int, float]:
         """Report id -> share (0 to 1) of its name's weight that the terms hold; zeros left out."""
         out = {}
         for doc_id, name in self.names.items():
-            hit = sum(self.weight[t] for t in name & terms)
+            # fsum: exact whatever order the set yields its terms, so two reports whose names the
+            # question covers equally tie in every run (a plain sum's last bit follows the hash seed)
+            hit = math.fsum(self.weight[t] for t in name & terms)
             if hit > 0:
                 out[doc_id] = hit / self.total[doc_id]
         return out
