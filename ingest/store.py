@@ -450,12 +450,32 @@ class Lexical:
         indptr = self.bm25.scores["indptr"]
         return int(indptr[col + 1] - indptr[col])
 
-    def scores(self, terms: list[str]) -> np.ndarray:
-        """BM25 score of every chunk (in ``ids`` order) for the query terms."""
+    def scores(self, terms: list[str], alternatives: list[list[str]] = ()) -> np.ndarray:
+        """BM25 score of every chunk (in ``ids`` order) for the query terms, plus, for each
+        list of ``alternatives`` (a word's translations), the best score of its terms in
+        that chunk: alternatives count as one word however many there are."""
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        if self.bm25 is None:
+            return total
         known = [t for t in terms if t in self.vocabulary]
-        if self.bm25 is None or not known:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        if known:
+            total += np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        for group in alternatives:
+            total += self._best(group)
+        return total
+
+    def _best(self, terms: list[str]) -> np.ndarray:
+        """Per chunk, the highest BM25 score of any one of the terms (0 where none occurs),
+        read from each term's postings (bm25s keeps a term's per-chunk scores as a column)."""
+        s = self.bm25.scores
+        best = np.zeros(len(self.ids), dtype=np.float32)
+        for t in terms:
+            col = self.vocabulary.get(t)
+            if col is not None:
+                start, end = s["indptr"][col], s["indptr"][col + 1]
+                rows = s["indices"][start:end]
+                best[rows] = np.maximum(best[rows], s["data"][start:end])
+        return best
 
 
 @contextmanager

@@ -3,6 +3,9 @@
 The small embedding model rarely carries an English question to the right Chinese page
 among many similar ones; dictionary translations of the question's words give the BM25
 side terms in the other language. Only translations that occur in the index are kept.
+A word's translations are alternatives, not extra words: BM25 counts each word's group
+as one term (``Lexical.scores``), so a word with five senses weighs no more than a word
+with one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from ingest.cedict import base_forms, tables
 from ingest.store import Lexical
 from ingest.terms import index_term, is_chinese
 
-PER_TERM = 3  # translations kept per question word
+# Translations kept per question word. They count as one term (their best in a chunk), so
+# a further sense costs little; chosen on the dev set (README, "Retrieval quality").
+PER_TERM = 5
 # Number words and currency units CEDICT lacks or has only as single characters, which it
 # leaves out as too ambiguous; in a figure they are not ("1 万亿元" is one trillion yuan).
 NUMBER_WORDS = {
@@ -36,11 +41,12 @@ def _candidates(term: str) -> list[str]:
     return [c for f in forms for c in NUMBER_WORDS.get(f, []) + t.en2zh.get(f, []) + t.in_glosses.get(f, [])]
 
 
-def translations(words: list[str], lexical: Lexical) -> list[str]:
-    """Words in the other language for the question's words (as written), limited to those
-    in the index. Of a word's translations, the ones more chunks hold come first: the
-    corpus's own usage picks the sense ("service" -> 服务 rather than 劳务)."""
-    out: list[str] = []
+def translation_groups(words: list[str], lexical: Lexical) -> list[list[str]]:
+    """For each of the question's words (as written) and each pair of adjacent English words,
+    its words in the other language that the index holds; words without any are left out.
+    Of a word's translations, the ones more chunks hold come first: the corpus's own usage
+    picks the sense ("service" -> 服务 rather than 劳务)."""
+    groups: list[list[str]] = []
     seen = set(words)
     latin = [w for w in words if not is_chinese(w)]
     phrases = [f"{a} {b}" for a, b in zip(latin, latin[1:])]
@@ -51,7 +57,8 @@ def translations(words: list[str], lexical: Lexical) -> list[str]:
                 df = lexical.doc_freq(index_term(c))
                 if df:
                     found[c] = df
-        for c in sorted(found, key=found.get, reverse=True)[:PER_TERM]:
-            seen.add(c)
-            out.append(c)
-    return out
+        kept = sorted(found, key=found.get, reverse=True)[:PER_TERM]
+        seen.update(kept)
+        if kept:
+            groups.append(kept)
+    return groups

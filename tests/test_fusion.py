@@ -163,3 +163,26 @@ def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp
         assert passages[0].as_dict()["same_text_pages"] == [4]
     finally:
         searcher.close()
+
+
+def test_a_page_matching_more_question_words_beats_one_repeating_a_words_translations(tmp_path, runner):
+    from search.cli import app
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "platform_review.pdf", [
+        ["平台年度回顾"],
+        ["本年度平台的服务、业务与运营全面升级。", "服务团队扩大,业务覆盖新的城市,运营流程更加顺畅。"],
+        ["新上线的隐私保护服务,默认加密用户的通话记录。"],
+        ["明年计划开设两个新的数据中心。"],
+    ], title="平台年度回顾")
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
+    searcher = Searcher(tmp_path / "kb")
+    try:
+        # "service" has three translations on page 2 (服务, 业务, 运营); page 3 answers with
+        # one translation each of "privacy", "protection" and "service".
+        for mode in ("bm25", "hybrid"):
+            _, passages = searcher.search("Which service offers privacy protection?", k=2, mode=mode)
+            assert passages[0].page == 3, mode
+    finally:
+        searcher.close()

@@ -1,7 +1,11 @@
 """Dictionary translation of question words, limited to and ordered by the index's own terms."""
 
+import numpy as np
+
+from ingest.store import Lexical
 from ingest.terms import index_term
-from search.translate import translations
+from search.retrieve import bm25_query
+from search.translate import PER_TERM, translation_groups
 
 
 class Index:
@@ -14,10 +18,16 @@ class Index:
         return self.counts.get(term, 0)
 
 
+def translations(words: list[str], index: Index) -> list[str]:
+    return [w for group in translation_groups(words, index) for w in group]
+
+
 def test_of_a_words_translations_the_ones_the_corpus_uses_most_come_first():
     # CEDICT glosses 乘务, 劳务, 勤务, 服务, 业务 … all as "service"; a corpus of reports says 服务.
-    out = translations(["service"], Index({"劳务": 2, "服务": 120, "业务": 40, "乘务": 1, "勤务": 1}))
-    assert out == ["服务", "业务", "劳务"]
+    counts = {"劳务": 2, "服务": 120, "业务": 40, "乘务": 1, "勤务": 1, "运营": 90, "客服": 5}
+    out = translations(["service"], Index(counts))
+    assert out[:4] == ["服务", "运营", "业务", "客服"]
+    assert len(out) == PER_TERM < len(counts)
 
 
 def test_a_word_found_only_inside_two_word_glosses_is_still_translated():
@@ -49,3 +59,32 @@ def test_a_place_name_whose_gloss_goes_on_to_describe_it_is_translated():
     # CEDICT: 广州 /Guangzhou subprovincial city and capital of Guangdong/Canton/
     assert "广州" in translations(["guangzhou"], Index({"广州": 4}))
     assert "guangzhou" in translations(["广州"], Index({"guangzhou": 4}))
+
+
+def test_each_words_translations_form_one_group():
+    index = Index({"服务": 120, "业务": 40, "隐私": 30})
+    assert translation_groups(["service", "privacy", "zyzzyva"], index) == [["服务", "业务"], ["隐私"]]
+
+
+def lexical(*chunks: str) -> Lexical:
+    return Lexical.build([(i + 1, " ".join(index_term(w) for w in text.split())) for i, text in enumerate(chunks)])
+
+
+def test_a_words_translations_count_as_one_term_in_bm25():
+    # Chunk 1 holds two translations of "service"; chunk 2 holds one of "service" and one of
+    # "privacy", the question's other word, so it matches more of the question.
+    lex = lexical("服务 业务", "服务 隐私", "隐私 数据", "数据")
+    summed = lex.scores(["服务", "业务", "隐私"])
+    assert summed[0] > summed[1]  # as separate terms the rarer 业务 wins it for chunk 1
+    grouped = lex.scores([], [["服务", "业务"], ["隐私"]])
+    assert grouped[1] > grouped[0]
+    assert np.isclose(grouped[0], lex.scores(["业务"])[0])  # its best translation, not the sum
+    assert np.allclose(lex.scores(["数据"], [["unknown"]]), lex.scores(["数据"]))
+
+
+def test_a_claimed_reports_name_terms_leave_the_query_and_its_translations():
+    claimed = {index_term("acme"), index_term("rail")}  # name terms are index terms
+    own, alternatives = bm25_query(["acme", "rail", "freight"], [["铁路"], ["货运", "acme"]], claimed)
+    assert own == [index_term("freight")] and alternatives == [["铁路"], ["货运"]]
+    # A question made only of the name keeps it: an empty query would find nothing.
+    assert bm25_query(["acme"], [], claimed) == ([index_term("acme")], [])
