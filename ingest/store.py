@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -450,7 +451,7 @@ class Lexical:
         indptr = self.bm25.scores["indptr"]
         return int(indptr[col + 1] - indptr[col])
 
-    def scores(self, terms: list[str], alternatives: list[list[str]] = ()) -> np.ndarray:
+    def scores(self, terms: list[str], alternatives: Sequence[list[str]] = ()) -> np.ndarray:
         """BM25 score of every chunk (in ``ids`` order) for the query terms, plus, for each
         list of ``alternatives`` (a word's translations), the best score of its terms in
         that chunk: alternatives count as one word however many there are."""

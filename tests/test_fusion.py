@@ -7,10 +7,10 @@ import pytest
 
 from conftest import make_pdf
 from ingest.store import DocRow
-from ingest.terms import tokenize
+from ingest.terms import index_term, tokenize
 from search.names import ReportNames
 from search.priors import LEADER_KEEP, contents_prior
-from search.retrieve import Searcher, fuse, standardised
+from search.retrieve import Searcher, bm25_query, fuse, standardised
 
 
 def doc(id_: int, path: str, title: str) -> DocRow:
@@ -65,6 +65,14 @@ def test_words_every_report_name_holds_count_for_little():
     assert shared[0] == shared[1] == shared[2] and shared[0] * 3 < names.coverage({"alpha"})[0]
 
 
+def test_a_claimed_reports_name_terms_leave_the_query_and_its_translations():
+    claimed = {index_term("acme"), index_term("rail")}  # name terms are index terms
+    own, alternatives = bm25_query(["acme", "rail", "freight"], [["铁路"], ["货运", "acme"]], claimed)
+    assert own == [index_term("freight")] and alternatives == [["铁路"], ["货运"]]
+    # A question made only of the name keeps it: an empty query would find nothing.
+    assert bm25_query(["acme"], [], claimed) == ([index_term("acme")], [])
+
+
 _EQUAL_NAMES = """
 from ingest.store import DocRow
 from search.names import ReportNames
@@ -80,7 +88,7 @@ print(len({coverage[d.id] for d in editions}))
 
 def test_reports_whose_names_a_question_covers_equally_tie_whatever_the_hash_seed():
     # A plain sum over a set adds in the set's order, which follows the hash seed: equal
-    # shares then differed in their last bit, and one of two tied reports was claimed.
+    # shares then differed in their last bit, and one of two tied reports could be claimed.
     import os
     import subprocess
     import sys

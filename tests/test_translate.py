@@ -4,7 +4,6 @@ import numpy as np
 
 from ingest.store import Lexical
 from ingest.terms import index_term
-from search.retrieve import bm25_query
 from search.translate import PER_TERM, translation_groups
 
 
@@ -81,10 +80,3 @@ def test_a_words_translations_count_as_one_term_in_bm25():
     assert np.isclose(grouped[0], lex.scores(["业务"])[0])  # its best translation, not the sum
     assert np.allclose(lex.scores(["数据"], [["unknown"]]), lex.scores(["数据"]))
 
-
-def test_a_claimed_reports_name_terms_leave_the_query_and_its_translations():
-    claimed = {index_term("acme"), index_term("rail")}  # name terms are index terms
-    own, alternatives = bm25_query(["acme", "rail", "freight"], [["铁路"], ["货运", "acme"]], claimed)
-    assert own == [index_term("freight")] and alternatives == [["铁路"], ["货运"]]
-    # A question made only of the name keeps it: an empty query would find nothing.
-    assert bm25_query(["acme"], [], claimed) == ([index_term("acme")], [])
