@@ -109,10 +109,11 @@ class Searcher:
         else:
             asked = words(question)
             groups = translation_groups(asked, self.kb.bm25())
-            terms = [index_term(w) for w in asked + [w for g in groups for w in g]]
-            named = self.report_names().coverage(set(terms)) if mode == "hybrid" else {}
+            own = [index_term(w) for w in asked]
+            alternatives = [[index_term(w) for w in g] for g in groups]
+            named = self.report_names().coverage(set(own).union(*alternatives)) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
-            lexical = self._lexical(*bm25_query(asked, groups, claimed), pool, allowed)
+            lexical = self._lexical(*bm25_query(own, alternatives, claimed), pool, allowed)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
             dense = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else {}
             fused = fuse(dense, lexical, mode)
@@ -168,13 +169,11 @@ class Searcher:
         return dict(zip(ids_list, scores.tolist()))
 
 
-def bm25_query(asked: list[str], groups: list[list[str]],
+def bm25_query(own: list[str], alternatives: list[list[str]],
                claimed: set[str]) -> tuple[list[str], list[list[str]]]:
-    """The BM25 query: the index terms of the question's words, and of each word's
-    translations as one list of alternatives; a claimed report's name terms are left out
-    unless nothing else is left."""
-    own = [index_term(w) for w in asked]
-    alternatives = [[index_term(w) for w in g] for g in groups]
+    """The BM25 query from the index terms of the question's words and of each word's
+    translations (one list of alternatives per word): a claimed report's name terms are
+    left out unless nothing else is left."""
     kept = [t for t in own if t not in claimed]
     kept_alternatives = [a for a in ([t for t in g if t not in claimed] for g in alternatives) if a]
     return (kept, kept_alternatives) if kept or kept_alternatives else (own, alternatives)
