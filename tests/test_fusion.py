@@ -1,5 +1,7 @@
 """How the two rankings are combined, and how a question that names a report favours it."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,20 @@ from search.retrieve import Searcher, bm25_query, fuse, standardised
 
 def doc(id_: int, path: str, title: str) -> DocRow:
     return DocRow(id_, path, "", 0, 0, title, 1, "", 0, [])
+
+
+@contextmanager
+def built_searcher(corpus: Path, runner) -> Iterator[Searcher]:
+    """A Searcher over a KB built (by the CLI) from the PDFs in corpus, closed afterwards."""
+    from search.cli import app
+
+    kb = corpus.parent / "kb"
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]).exit_code == 0
+    searcher = Searcher(kb)
+    try:
+        yield searcher
+    finally:
+        searcher.close()
 
 
 def test_standard_scores_have_mean_zero_and_unit_spread_and_survive_a_constant():
@@ -100,16 +116,12 @@ def test_reports_whose_names_a_question_covers_equally_tie_whatever_the_hash_see
 
 
 def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_report(tmp_path, runner):
-    from search.cli import app
-
     corpus = tmp_path / "c"
     corpus.mkdir()
     pages = [["Chapter 1. Harbours", "The harbour handled nine million containers last year."]]
     make_pdf(corpus / "northport_logistics_review.pdf", pages, title="Northport Logistics Review")
     make_pdf(corpus / "southbay_shipping_outlook.pdf", pages, title="Southbay Shipping Outlook")
-    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
-    searcher = Searcher(tmp_path / "kb")
-    try:
+    with built_searcher(corpus, runner) as searcher:
         for name, path in [("Southbay shipping outlook", "southbay_shipping_outlook.pdf"),
                            ("Northport logistics review", "northport_logistics_review.pdf")]:
             _, passages = searcher.search(f"According to the {name}, how many containers did the harbour handle?")
@@ -117,13 +129,9 @@ def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_repo
         _, passages = searcher.search("How many containers did the harbour handle?")
         assert {p.doc for p in passages[:2]} == {"southbay_shipping_outlook.pdf", "northport_logistics_review.pdf"}
         assert passages[0].score == pytest.approx(passages[1].score)
-    finally:
-        searcher.close()
 
 
 def test_a_claimed_report_name_leaves_the_bm25_query_so_its_footers_do_not_outrank_the_answer(tmp_path, runner):
-    from search.cli import app
-
     corpus = tmp_path / "c"
     corpus.mkdir()
     footer = "Harbour Freight Census 2031 | Harbour Freight Census 2031 | Harbour Freight Census 2031"
@@ -135,21 +143,15 @@ def test_a_claimed_report_name_leaves_the_bm25_query_so_its_footers_do_not_outra
         ["Cranes were replaced.", footer, "Queues grew shorter.", "Tugs were renewed.", "Rail links opened."],
     ], title="Harbour Freight Census 2031")
     make_pdf(corpus / "orchard_yearbook.pdf", [["Apple harvests grew in the valley."]], title="Orchard Yearbook")
-    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
-    searcher = Searcher(tmp_path / "kb")
-    try:
+    with built_searcher(corpus, runner) as searcher:
         question = "How many vessels did the Harbour Freight Census 2031 count, and in how many ports?"
         _, passages = searcher.search(question, k=3)
         assert (passages[0].doc, passages[0].page) == ("harbour_freight_census_2031.pdf", 2)
         _, kept = searcher.search(question, k=3, mode="bm25")  # BM25 alone keeps the name's terms
         assert kept[0].page != 2
-    finally:
-        searcher.close()
 
 
 def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp_path, runner):
-    from search.cli import app
-
     corpus = tmp_path / "c"
     corpus.mkdir()
     answer = ["Glacier retreat. The Vatnajokull ice cap has shrunk by 4 percent since 1990.",
@@ -162,20 +164,14 @@ def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp
         ["Meltwater rivers. Three rivers carry the melt to the sea."],
         answer,  # the report repeats its second page
     ], title="Glaciers")
-    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
-    searcher = Searcher(tmp_path / "kb")
-    try:
+    with built_searcher(corpus, runner) as searcher:
         _, passages = searcher.search("How much volume has the glacier lost since 1990?", k=3)
         assert (passages[0].page, passages[0].same_text_pages) == (2, [4])
         assert [p.page for p in passages].count(4) == 0
         assert passages[0].as_dict()["same_text_pages"] == [4]
-    finally:
-        searcher.close()
 
 
 def test_a_page_matching_more_question_words_beats_one_repeating_a_words_translations(tmp_path, runner):
-    from search.cli import app
-
     corpus = tmp_path / "c"
     corpus.mkdir()
     make_pdf(corpus / "platform_review.pdf", [
@@ -184,13 +180,9 @@ def test_a_page_matching_more_question_words_beats_one_repeating_a_words_transla
         ["新上线的隐私保护服务,默认加密用户的通话记录。"],
         ["明年计划开设两个新的数据中心。"],
     ], title="平台年度回顾")
-    assert runner.invoke(app, ["build", str(corpus), "--kb", str(tmp_path / "kb")]).exit_code == 0
-    searcher = Searcher(tmp_path / "kb")
-    try:
+    with built_searcher(corpus, runner) as searcher:
         # "service" has three translations on page 2 (服务, 业务, 运营); page 3 answers with
         # one translation each of "privacy", "protection" and "service".
         for mode in ("bm25", "hybrid"):
             _, passages = searcher.search("Which service offers privacy protection?", k=2, mode=mode)
             assert passages[0].page == 3, mode
-    finally:
-        searcher.close()
