@@ -21,7 +21,7 @@ from search.evaluate import evaluate, load_questions
 from search.retrieve import Searcher
 
 GRID = {
-    "W_DENSE": [0.3, 0.4, 0.5],
+    "W_DENSE": [0.3, 0.4, 0.5, 0.6],
     "TRANSLATION_MIX": [0.2, 0.4, 0.6],
     "NAME_WEIGHT": [0.0, 1.0, 2.0],
     "NAME_CLAIM": [0.5, 0.7, 1.01],  # 1.01: the name's terms always stay in the BM25 query

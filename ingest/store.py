@@ -412,6 +412,7 @@ class Lexical:
         self.bm25 = bm25
         self.ids = ids
         self.vocabulary = bm25.vocab_dict if bm25 is not None else {}
+        self._rows: dict[int, int] | None = None  # chunk id -> row, made on first use
 
     @classmethod
     def build(cls, rows: list[tuple[int, str]]) -> "Lexical":
@@ -442,6 +443,13 @@ class Lexical:
         if len(ids) == 0:
             return cls(None, ids)
         return cls(bm25s.BM25.load(str(path), mmap=True, show_progress=False, verbosity=0), ids)
+
+    def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
+        """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed."""
+        if self._rows is None:
+            self._rows = {int(c): i for i, c in enumerate(self.ids)}
+        rows = self._rows
+        return {c: float(scores[rows[c]]) if c in rows else 0.0 for c in chunk_ids}
 
     def doc_freq(self, term: str) -> int:
         """How many chunks hold the term."""

@@ -20,7 +20,7 @@ from .translate import translation_groups
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
 POOL = 100  # candidates taken from each of the dense and the BM25 side
 # Fusion settings, chosen on the dev set with bench/tune_fusion.py (README, "Retrieval quality").
-W_DENSE, W_BM25 = 0.4, 0.6
+W_DENSE, W_BM25 = 0.5, 0.5
 # A question that names a report ("according to the institute's rail freight index white paper")
 # wants that report: a chunk gains NAME_WEIGHT x the share of its report's name (file name
 # and title) the question's terms hold (hybrid mode only).
@@ -113,9 +113,15 @@ class Searcher:
             alternatives = [[index_term(w) for w in g] for g in groups]
             named = self.report_names().coverage(set(own).union(*alternatives)) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
-            lexical = self._lexical(*bm25_query(own, alternatives, claimed), pool, allowed)
+            bm25 = self._bm25(*bm25_query(own, alternatives, claimed), allowed)
+            lexical = best_of(self.kb.bm25().ids, bm25, pool)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
             dense = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else {}
+            if dense:
+                # every candidate with its own BM25 score: one the dense side found just past
+                # BM25's pool would otherwise count as a 0 there, and -k (which widens the
+                # pool) would decide whether it can win
+                lexical = self.kb.bm25().scores_of(list(dense), bm25)
             fused = fuse(dense, lexical, mode)
         rows = self.kb.chunks(list(fused))
         if mode == "hybrid" and fused:
@@ -141,14 +147,11 @@ class Searcher:
             self._names = ReportNames(self.kb.documents())
         return self._names
 
-    def _lexical(self, terms: list[str], alternatives: list[list[str]], pool: int,
-                 allowed: np.ndarray | None) -> dict[int, float]:
+    def _bm25(self, terms: list[str], alternatives: list[list[str]], allowed: np.ndarray | None) -> np.ndarray:
+        """Every chunk's BM25 score (in the BM25 index's order), 0 outside ``allowed``."""
         lex = self.kb.bm25()
         scores = lex.scores(terms, alternatives)
-        if allowed is not None:
-            scores = np.where(np.isin(lex.ids, allowed), scores, 0.0)
-        top = np.argsort(-scores)[:pool]
-        return {int(lex.ids[i]): float(scores[i]) for i in top if scores[i] > 0}
+        return np.where(np.isin(lex.ids, allowed), scores, 0.0) if allowed is not None else scores
 
     def _dense(self, qvec: np.ndarray, translated: list[str], lexical: dict[int, float], pool: int,
                allowed: np.ndarray | None) -> dict[int, float]:
@@ -177,6 +180,12 @@ def bm25_query(own: list[str], alternatives: list[list[str]],
     kept = [t for t in own if t not in claimed]
     kept_alternatives = [a for a in ([t for t in g if t not in claimed] for g in alternatives) if a]
     return (kept, kept_alternatives) if kept or kept_alternatives else (own, alternatives)
+
+
+def best_of(ids: np.ndarray, scores: np.ndarray, n: int) -> dict[int, float]:
+    """{chunk id: score} of the n best-scoring chunks, leaving out zeros."""
+    top = np.argsort(-scores)[:n]
+    return {int(ids[i]): float(scores[i]) for i in top if scores[i] > 0}
 
 
 def best_per_page(fused: dict[int, float],
@@ -210,7 +219,7 @@ def standardised(values: np.ndarray) -> np.ndarray:
 
 def fuse(dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
     """BM25 alone, or per candidate W_DENSE x its dense score + W_BM25 x its BM25 score (0
-    where BM25 did not find it), each standardised over the candidates. A side's best
+    where BM25 has none), each standardised over the candidates. A side's best
     candidate then counts for more when it stands far above the rest (one chunk holds the
     rare words) than when many are close behind it; min-max scaling gave every best a 1."""
     if mode == "bm25":

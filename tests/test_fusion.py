@@ -186,3 +186,42 @@ def test_a_page_matching_more_question_words_beats_one_repeating_a_words_transla
         for mode in ("bm25", "hybrid"):
             _, passages = searcher.search("Which service offers privacy protection?", k=2, mode=mode)
             assert passages[0].page == 3, mode
+
+
+def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_pool(tmp_path, runner, monkeypatch):
+    from search import retrieve
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "harbours.pdf", [
+        [f"Harbour {n}. The harbour moved {n * 1000} containers last year, by ship and by rail."]
+        for n in range(1, 9)
+    ], title="Harbours")
+    seen = {}
+    real_fuse, real_bm25 = retrieve.fuse, retrieve.Searcher._bm25
+
+    def recording_fuse(dense, lexical, mode):
+        seen.update(dense=dense, lexical=lexical)
+        return real_fuse(dense, lexical, mode)
+
+    def recording_bm25(self, *args):
+        seen["all"] = real_bm25(self, *args)
+        return seen["all"]
+
+    def every_chunk_dense(self, qvec, *_):  # the dense side finds every chunk
+        ids = [int(c) for c in self.kb.bm25().ids]
+        return dict(zip(ids, (self.kb.vectors(ids) @ qvec).tolist()))
+
+    monkeypatch.setattr(retrieve, "fuse", recording_fuse)
+    monkeypatch.setattr(retrieve.Searcher, "_bm25", recording_bm25)
+    monkeypatch.setattr(retrieve.Searcher, "_dense", every_chunk_dense)
+    monkeypatch.setattr(retrieve, "POOL", 2)  # BM25 keeps its best two chunks
+    monkeypatch.setattr(retrieve, "CANDIDATES_PER_RESULT", 1)
+    with built_searcher(corpus, runner) as searcher:
+        searcher.search("How many containers did the harbour move by rail?", k=1)
+        lex = searcher.kb.bm25()
+    bm25_pool = set(retrieve.best_of(lex.ids, seen["all"], 2))
+    row = {int(c): i for i, c in enumerate(lex.ids)}
+    beyond = [c for c in seen["dense"] if c not in bm25_pool]
+    assert len(beyond) >= 6 and all(seen["all"][row[c]] > 0 for c in beyond)  # scored, only ranked lower
+    assert all(seen["lexical"][c] == seen["all"][row[c]] for c in seen["dense"])
