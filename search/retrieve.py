@@ -18,7 +18,10 @@ from .priors import SHORT_SHARE, prior
 from .translate import translation_groups
 
 CANDIDATES_PER_RESULT = 4  # chunks fetched per wanted page, since pages collapse
-POOL = 100  # candidates taken from each of the dense and the BM25 side
+# Candidates taken from each of the dense and the BM25 side; a larger -k takes more, but the
+# scores are scaled over these first POOL of each side, so more candidates can only join
+# the ranking, never reorder the pages a smaller -k returns.
+POOL = 100
 # Fusion settings, chosen on the dev set with bench/tune_fusion.py (README, "Retrieval quality").
 W_DENSE, W_BM25 = 0.5, 0.5
 # A question that names a report ("according to the institute's rail freight index white paper")
@@ -116,17 +119,17 @@ class Searcher:
             bm25 = self._bm25(*bm25_query(own, alternatives, claimed), allowed)
             lexical = best_of(self.kb.bm25().ids, bm25, pool)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
-            dense = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else {}
+            dense, basis = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
             if dense:
                 # every candidate with its own BM25 score: one the dense side found just past
                 # BM25's pool would otherwise count as a 0 there, and -k (which widens the
                 # pool) would decide whether it can win
                 lexical = self.kb.bm25().scores_of(list(dense), bm25)
-            fused = fuse(dense, lexical, mode)
+            fused = fuse(dense, lexical, mode, basis)
         rows = self.kb.chunks(list(fused))
         if mode == "hybrid" and fused:
             short = SHORT_SHARE * self.kb.manifest.stats.get("median_chunk_chars", 0)
-            floor = min(fused.values())
+            floor = min(fused[c] for c in basis)
             fused = {cid: floor + (s - floor) * prior(rows[cid].text, short)
                      + NAME_WEIGHT * named.get(rows[cid].doc_id, 0.0)
                      for cid, s in fused.items()}
@@ -154,22 +157,23 @@ class Searcher:
         return np.where(np.isin(lex.ids, allowed), scores, 0.0) if allowed is not None else scores
 
     def _dense(self, qvec: np.ndarray, translated: list[str], lexical: dict[int, float], pool: int,
-               allowed: np.ndarray | None) -> dict[int, float]:
+               allowed: np.ndarray | None) -> tuple[dict[int, float], set[int]]:
         """The dense score of every candidate (nearest to the question or to its translation,
-        or found by BM25), mixing in the translated query's cosine where there is one."""
-        ids = {cid for cid, _ in self.kb.search(qvec, pool, allowed)} | set(lexical)
+        or found by BM25, best first), mixing in the translated query's cosine where there is
+        one; and the candidates among the first POOL of each of those lists."""
+        found = [[cid for cid, _ in self.kb.search(qvec, pool, allowed)], list(lexical)]
         qvec2 = None
         if translated:
             qvec2 = self.embedder.queries([" ".join(translated)])[0]
-            ids |= {cid for cid, _ in self.kb.search(qvec2, pool, allowed)}
-        ids_list = sorted(ids)
+            found.append([cid for cid, _ in self.kb.search(qvec2, pool, allowed)])
+        ids_list = sorted({cid for ids in found for cid in ids})
         if not ids_list:
-            return {}
+            return {}, set()
         vecs = self.kb.vectors(ids_list)
         scores = vecs @ qvec
         if qvec2 is not None:
             scores = (1 - TRANSLATION_MIX) * scores + TRANSLATION_MIX * (vecs @ qvec2)
-        return dict(zip(ids_list, scores.tolist()))
+        return dict(zip(ids_list, scores.tolist())), {cid for ids in found for cid in ids[:POOL]}
 
 
 def bm25_query(own: list[str], alternatives: list[list[str]],
@@ -211,22 +215,27 @@ def best_per_page(fused: dict[int, float],
     return list(best.values()), same
 
 
-def standardised(values: np.ndarray) -> np.ndarray:
-    """Values as standard scores over themselves (mean 0, deviation 1)."""
-    sd = float(values.std())
-    return (values - values.mean()) / (sd if sd > 1e-9 else 1.0)
+def standardised(values: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+    """Values as standard scores over the basis (themselves by default): mean 0, deviation 1."""
+    basis = values if basis is None else basis
+    sd = float(basis.std())
+    return (values - basis.mean()) / (sd if sd > 1e-9 else 1.0)
 
 
-def fuse(dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
+def fuse(dense: dict[int, float], lexical: dict[int, float], mode: str,
+         basis: set[int] | None = None) -> dict[int, float]:
     """BM25 alone, or per candidate W_DENSE x its dense score + W_BM25 x its BM25 score (0
-    where BM25 has none), each standardised over the candidates. A side's best
-    candidate then counts for more when it stands far above the rest (one chunk holds the
-    rare words) than when many are close behind it; min-max scaling gave every best a 1."""
+    where BM25 has none), each standardised over the candidates in ``basis`` (all by
+    default). A side's best candidate then counts for more when it stands far above the rest
+    (one chunk holds the rare words) than when many are close behind it; min-max scaling
+    gave every best a 1."""
     if mode == "bm25":
         return lexical
     if not dense:
         return {}
     ids = list(dense)
-    d = standardised(np.array([dense[c] for c in ids], dtype=np.float64))
-    b = standardised(np.array([lexical.get(c, 0.0) for c in ids], dtype=np.float64))
-    return dict(zip(ids, (W_DENSE * d + W_BM25 * b).tolist()))
+    in_basis = np.array([basis is None or c in basis for c in ids])
+    d = np.array([dense[c] for c in ids], dtype=np.float64)
+    b = np.array([lexical.get(c, 0.0) for c in ids], dtype=np.float64)
+    fused = W_DENSE * standardised(d, d[in_basis]) + W_BM25 * standardised(b, b[in_basis])
+    return dict(zip(ids, fused.tolist()))

@@ -37,6 +37,9 @@ def test_standard_scores_have_mean_zero_and_unit_spread_and_survive_a_constant()
     z = standardised(np.array([0.90, 0.91, 0.95, 0.70]))
     assert abs(z.mean()) < 1e-9 and abs(z.std() - 1) < 1e-9
     assert np.allclose(standardised(np.array([0.8, 0.8, 0.8])), 0)
+    # scaled by a basis, the values outside it are placed on the basis's scale
+    wider = standardised(np.array([1.0, 2.0, 3.0, 10.0]), np.array([1.0, 2.0, 3.0]))
+    assert np.allclose(wider[:3], standardised(np.array([1.0, 2.0, 3.0]))) and wider[3] > 9
 
 
 def test_fused_score_weighs_both_sides_and_a_chunk_bm25_missed_gets_its_lowest():
@@ -188,21 +191,27 @@ def test_a_page_matching_more_question_words_beats_one_repeating_a_words_transla
             assert passages[0].page == 3, mode
 
 
-def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_pool(tmp_path, runner, monkeypatch):
-    from search import retrieve
-
+def harbours(tmp_path: Path) -> Path:
+    """A corpus of one report whose eight pages all answer a question about harbours a little."""
     corpus = tmp_path / "c"
     corpus.mkdir()
     make_pdf(corpus / "harbours.pdf", [
         [f"Harbour {n}. The harbour moved {n * 1000} containers last year, by ship and by rail."]
         for n in range(1, 9)
     ], title="Harbours")
+    return corpus
+
+
+def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_pool(tmp_path, runner, monkeypatch):
+    from search import retrieve
+
+    corpus = harbours(tmp_path)
     seen = {}
     real_fuse, real_bm25 = retrieve.fuse, retrieve.Searcher._bm25
 
-    def recording_fuse(dense, lexical, mode):
+    def recording_fuse(dense, lexical, *rest):
         seen.update(dense=dense, lexical=lexical)
-        return real_fuse(dense, lexical, mode)
+        return real_fuse(dense, lexical, *rest)
 
     def recording_bm25(self, *args):
         seen["all"] = real_bm25(self, *args)
@@ -210,7 +219,7 @@ def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_po
 
     def every_chunk_dense(self, qvec, *_):  # the dense side finds every chunk
         ids = [int(c) for c in self.kb.bm25().ids]
-        return dict(zip(ids, (self.kb.vectors(ids) @ qvec).tolist()))
+        return dict(zip(ids, (self.kb.vectors(ids) @ qvec).tolist())), set(ids)
 
     monkeypatch.setattr(retrieve, "fuse", recording_fuse)
     monkeypatch.setattr(retrieve.Searcher, "_bm25", recording_bm25)
@@ -225,3 +234,17 @@ def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_po
     beyond = [c for c in seen["dense"] if c not in bm25_pool]
     assert len(beyond) >= 6 and all(seen["all"][row[c]] > 0 for c in beyond)  # scored, only ranked lower
     assert all(seen["lexical"][c] == seen["all"][row[c]] for c in seen["dense"])
+
+
+def test_a_larger_k_adds_pages_without_reordering_or_rescoring_those_a_smaller_k_returns(tmp_path, runner, monkeypatch):
+    from search import retrieve
+
+    monkeypatch.setattr(retrieve, "POOL", 2)  # so that -k 6 widens every side's pool threefold
+    monkeypatch.setattr(retrieve, "CANDIDATES_PER_RESULT", 1)
+    with built_searcher(harbours(tmp_path), runner) as searcher:
+        question = "How many containers did the harbour move by rail?"
+        _, few = searcher.search(question, k=2)
+        _, more = searcher.search(question, k=6)
+    assert len(more) == 6
+    assert [p.chunk_id for p in more[:2]] == [p.chunk_id for p in few]
+    assert [p.score for p in more[:2]] == pytest.approx([p.score for p in few])
