@@ -110,21 +110,22 @@ class Searcher:
         if mode == "dense":
             fused = dict(self.kb.search(qvec, pool, allowed))
         else:
+            lex = self.kb.bm25()
             asked = words(question)
-            groups = translation_groups(asked, self.kb.bm25())
+            groups = translation_groups(asked, lex)
             own = [index_term(w) for w in asked]
             alternatives = [[index_term(w) for w in g] for g in groups]
             named = self.report_names().coverage(set(own).union(*alternatives)) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
             bm25 = self._bm25(*bm25_query(own, alternatives, claimed), allowed)
-            lexical = best_of(self.kb.bm25().ids, bm25, pool)
+            lexical = best_of(lex.ids, bm25, pool)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
             dense, basis = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
             if dense:
                 # every candidate with its own BM25 score: one the dense side found just past
                 # BM25's pool would otherwise count as a 0 there, and -k (which widens the
                 # pool) would decide whether it can win
-                lexical = self.kb.bm25().scores_of(list(dense), bm25)
+                lexical = lex.scores_of(list(dense), bm25)
             fused = fuse(dense, lexical, mode, basis)
         rows = self.kb.chunks(list(fused))
         if mode == "hybrid" and fused:

@@ -79,4 +79,3 @@ def test_a_words_translations_count_as_one_term_in_bm25():
     assert grouped[1] > grouped[0]
     assert np.isclose(grouped[0], lex.scores(["业务"])[0])  # its best translation, not the sum
     assert np.allclose(lex.scores(["数据"], [["unknown"]]), lex.scores(["数据"]))
-
