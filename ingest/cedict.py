@@ -86,8 +86,9 @@ def _parse(path: Path) -> Tables:
     return Tables(en2zh, zh2en, in_glosses, frozenset(english))
 
 
-# Inflections a gloss word may carry: (suffix, what replaces it in the base form).
-_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ed", ""), ("ed", "e"), ("d", ""),
+# Inflections a gloss word may carry: (suffix, what replaces it in the base form). No bare
+# "-d": ("ed", "e") gives "used" -> use, and a bare "-d" made "card" a form of car.
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ed", ""), ("ed", "e"),
                 ("ing", ""), ("ing", "e"))
 
 
@@ -95,8 +96,7 @@ def base_forms(word: str, vocab) -> list[str]:
     """The word's forms without a common inflection ("used" -> "use") that are in vocab."""
     w = word.lower()
     return [b for suffix, repl in _INFLECTIONS
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3
-            and (b := w[: len(w) - len(suffix)] + repl) != w and b in vocab]
+            if w.endswith(suffix) and len(b := w[: len(w) - len(suffix)] + repl) >= 3 and b != w and b in vocab]
 
 
 def is_english_word(word: str) -> bool:

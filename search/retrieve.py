@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,11 @@ TRANSLATION_MIX = 0.4
 # nearly doubled a warm search's p95, for the same figures on the dev set (README).
 TRANSLATIONS_EMBEDDED = 2
 MODES = ("hybrid", "dense", "bm25")
+# A title in 《》 (a law, a book, a report) names one thing: its words count as one BM25 term
+# (their best in a chunk), as a word's translations do. Counted one by one, they favoured
+# the page that spells the title out in full, where it is introduced, over the page that
+# answers and names it once or by its short form (README, "Retrieval quality").
+_TITLE = re.compile(r"《([^《》]+)》")
 
 
 @dataclass
@@ -117,7 +123,8 @@ class Searcher:
             alternatives = [[index_term(w) for w in g] for g in groups]
             named = self.report_names().coverage(set(own).union(*alternatives)) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
-            bm25 = self._bm25(*bm25_query(own, alternatives, claimed), allowed)
+            titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
+            bm25 = self._bm25(*bm25_query(own, alternatives, claimed, titles), allowed)
             lexical = best_of(lex.ids, bm25, pool)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
             dense, basis = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
@@ -177,14 +184,23 @@ class Searcher:
         return dict(zip(ids_list, scores.tolist())), {cid for ids in found for cid in ids[:POOL]}
 
 
-def bm25_query(own: list[str], alternatives: list[list[str]],
-               claimed: set[str]) -> tuple[list[str], list[list[str]]]:
+def bm25_query(own: list[str], alternatives: list[list[str]], claimed: set[str],
+               titles: list[list[str]] = ()) -> tuple[list[str], list[list[str]]]:
     """The BM25 query from the index terms of the question's words and of each word's
     translations (one list of alternatives per word): a claimed report's name terms are
-    left out unless nothing else is left."""
+    left out unless nothing else is left, and the terms of each title in the question
+    (``titles``) become one list of alternatives."""
     kept = [t for t in own if t not in claimed]
     kept_alternatives = [a for a in ([t for t in g if t not in claimed] for g in alternatives) if a]
-    return (kept, kept_alternatives) if kept or kept_alternatives else (own, alternatives)
+    if not (kept or kept_alternatives):
+        kept, kept_alternatives = list(own), list(alternatives)
+    for title in titles:
+        inside = list(dict.fromkeys(t for t in title if t in kept))
+        if len(inside) > 1:
+            for t in inside:
+                kept.remove(t)  # one occurrence: the word may be asked outside the title too
+            kept_alternatives.append(inside)
+    return kept, kept_alternatives
 
 
 def best_of(ids: np.ndarray, scores: np.ndarray, n: int) -> dict[int, float]:

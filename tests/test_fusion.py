@@ -93,6 +93,28 @@ def test_a_claimed_reports_name_terms_leave_the_query_and_its_translations():
     assert bm25_query([acme], [], {acme, rail}) == ([acme], [])
 
 
+def test_the_words_of_a_title_in_book_marks_count_as_one_term():
+    law, overseas, data, effect = (index_term(w) for w in ("法案", "海外", "数据", "生效"))
+    own, alternatives = bm25_query([overseas, data, law, data, effect], [["effect"]], set(), [[overseas, data, law]])
+    assert own == [data, effect] and alternatives == [["effect"], [overseas, data, law]]  # data is asked twice
+    assert bm25_query([law, effect], [], set(), [[law]]) == ([law, effect], [])  # a one-word title is a word
+
+
+def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(tmp_path, runner):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "data_law_review.pdf", [
+        ["数据法律年度回顾"],
+        ["美国直接相关的法案主要有:《澄清海外合法使用数据法案》(CLOUD Act)和《出口管理条例》。"],
+        ["美国的 CLOUD Act 于2018年3月23日开始生效,加强了长臂管辖。"],
+        ["出口管理条例限制关键技术的出口。"],
+    ], title="数据法律年度回顾")
+    with built_searcher(corpus, runner) as searcher:
+        # BM25 alone: the dense side of so small a KB favours page 2, which holds the whole title.
+        _, passages = searcher.search("美国《澄清海外合法使用数据法案》是哪天开始生效的?", k=2, mode="bm25")
+        assert passages[0].page == 3
+
+
 _EQUAL_NAMES = """
 from ingest.store import DocRow
 from search.names import ReportNames

@@ -49,6 +49,12 @@ def test_an_inflected_word_also_takes_its_base_forms_entries():
     assert "使用" in translations(["used"], Index({"中古": 1, "使用": 40}))
 
 
+def test_a_word_ending_in_d_is_not_read_as_an_inflection_of_a_shorter_one():
+    # "card" is no form of "car": its translations are cards, not cars.
+    out = translations(["card"], Index({"汽车": 40, "卡片": 3}))
+    assert "卡片" in out and "汽车" not in out
+
+
 def test_number_words_and_currencies_translate_both_ways():
     assert translations(["trillion", "yuan"], Index({"万亿": 3, "元": 9})) == ["万亿", "元"]
     assert translations(["万亿"], Index({"trillion": 2})) == ["trillion"]
