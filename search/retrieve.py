@@ -14,7 +14,7 @@ from ingest.errors import WpkbError
 from ingest.store import KB, ChunkRow, DocRow, check_terms
 from ingest.terms import index_term, words
 
-from .names import ReportNames
+from .names import ReportNames, kinds
 from .priors import SHORT_SHARE, prior
 from .translate import translation_groups
 
@@ -121,7 +121,7 @@ class Searcher:
             groups = translation_groups(asked, lex)
             own = [index_term(w) for w in asked]
             alternatives = [[index_term(w) for w in g] for g in groups]
-            named = self.report_names().coverage(set(own).union(*alternatives)) if mode == "hybrid" else {}
+            named = self.report_names().coverage(set(own).union(*alternatives, kinds(question))) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
             bm25 = self._bm25(*bm25_query(own, alternatives, claimed, titles), allowed)

@@ -11,7 +11,7 @@ from conftest import make_pdf
 from ingest.store import DocRow
 from ingest.terms import index_term, tokenize
 from search import retrieve
-from search.names import ReportNames
+from search.names import ReportNames, kinds, name_terms
 from search.priors import LEADER_KEEP, contents_prior
 from search.retrieve import Searcher, bm25_query, fuse, standardised
 
@@ -117,7 +117,7 @@ def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(t
 
 _EQUAL_NAMES = """
 from ingest.store import DocRow
-from search.names import ReportNames
+from search.names import ReportNames, kinds, name_terms
 shared = ["harbour", "freight", "census", "tonnage", "quay"]
 docs = []
 for k, word in enumerate(shared):  # each word in a different number of other reports: unequal weights
@@ -155,6 +155,25 @@ def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_repo
         _, passages = searcher.search("How many containers did the harbour handle?")
         assert {p.doc for p in passages[:2]} == {"southbay_shipping_outlook.pdf", "northport_logistics_review.pdf"}
         assert passages[0].score == pytest.approx(passages[1].score)
+
+
+def test_white_paper_in_any_spelling_is_a_name_term_and_report_is_not():
+    whitepaper = {index_term("whitepaper")}
+    assert kinds("白皮书认为…") == kinds("According to the White Paper") == kinds("two whitepapers") == whitepaper
+    assert kinds("报告指出,the report says") == set()
+    assert whitepaper <= name_terms(doc(1, "r/harbour_whitepaper_2031.pdf", ""))
+    assert whitepaper <= name_terms(doc(2, "r/harbour_2031.pdf", "港口白皮书"))
+
+
+def test_a_question_that_says_white_paper_favours_the_report_named_so(tmp_path, runner):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    pages = [["Chapter 1. Harbours", "The harbour handled nine million containers last year."]]
+    make_pdf(corpus / "harbour_survey_2031.pdf", pages, title="Harbour Survey 2031")
+    make_pdf(corpus / "harbour_whitepaper_2031.pdf", pages, title="Harbour Whitepaper 2031")
+    with built_searcher(corpus, runner) as searcher:
+        _, passages = searcher.search("According to the white paper, how many containers did the harbour handle?")
+        assert passages[0].doc == "harbour_whitepaper_2031.pdf" and passages[0].score > passages[1].score
 
 
 def test_a_claimed_report_name_leaves_the_bm25_query_so_its_footers_do_not_outrank_the_answer(tmp_path, runner):
