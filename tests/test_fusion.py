@@ -94,24 +94,24 @@ def test_a_claimed_reports_name_terms_leave_the_query_and_its_translations():
 
 
 def test_the_words_of_a_title_in_book_marks_count_as_one_term():
-    law, overseas, data, effect = (index_term(w) for w in ("法案", "海外", "数据", "生效"))
-    own, alternatives = bm25_query([overseas, data, law, data, effect], [["effect"]], set(), [[overseas, data, law]])
-    assert own == [data, effect] and alternatives == [["effect"], [overseas, data, law]]  # data is asked twice
-    assert bm25_query([law, effect], [], set(), [[law]]) == ([law, effect], [])  # a one-word title is a word
+    port, freight, data, effect = (index_term(w) for w in ("港口", "货运", "数据", "生效"))
+    own, alternatives = bm25_query([port, data, freight, data, effect], [["effect"]], set(), [[port, data, freight]])
+    assert own == [data, effect] and alternatives == [["effect"], [port, data, freight]]  # data is asked twice
+    assert bm25_query([freight, effect], [], set(), [[freight]]) == ([freight, effect], [])  # a one-word title is a word
 
 
 def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(tmp_path, runner):
     corpus = tmp_path / "c"
     corpus.mkdir()
-    make_pdf(corpus / "data_law_review.pdf", [
-        ["数据法律年度回顾"],
-        ["美国直接相关的法案主要有:《澄清海外合法使用数据法案》(CLOUD Act)和《出口管理条例》。"],
-        ["美国的 CLOUD Act 于2018年3月23日开始生效,加强了长臂管辖。"],
-        ["出口管理条例限制关键技术的出口。"],
-    ], title="数据法律年度回顾")
+    make_pdf(corpus / "port_law_review.pdf", [
+        ["港口法律年度回顾"],
+        ["与港口相关的法律主要有:《港口货运数据共享促进法》(PFDS Act)和《码头安全条例》。"],
+        ["港口的 PFDS Act 于2031年5月1日开始生效,统一了货单格式。"],
+        ["码头安全条例规定了起重设备的检查周期。"],
+    ], title="港口法律年度回顾")
     with built_searcher(corpus, runner) as searcher:
         # BM25 alone: the dense side of so small a KB favours page 2, which holds the whole title.
-        _, passages = searcher.search("美国《澄清海外合法使用数据法案》是哪天开始生效的?", k=2, mode="bm25")
+        _, passages = searcher.search("《港口货运数据共享促进法》是哪天开始生效的?", k=2, mode="bm25")
         assert passages[0].page == 3
 
 
