@@ -15,7 +15,7 @@ _SEPARATORS = re.compile(r"[_\-.]+")
 # one name term, weighted like the others by how few reports' names hold it. Not "report"
 # (报告): questions call any document that, and as a kind it cost R@5 on the dev set (README).
 _KINDS = {
-    "whitepaper": re.compile(r"白皮书|\bwhite ?papers?\b"),
+    "whitepaper": re.compile(r"白皮书|\bwhite[ -]?papers?\b"),
 }
 
 

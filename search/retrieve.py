@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +122,8 @@ class Searcher:
             groups = translation_groups(asked, lex)
             own = [index_term(w) for w in asked]
             alternatives = [[index_term(w) for w in g] for g in groups]
-            named = self.report_names().coverage(set(own).union(*alternatives, kinds(question))) if mode == "hybrid" else {}
+            asked_names = set(own).union(*alternatives, kinds(question))  # kinds: BM25 leaves them out
+            named = self.report_names().coverage(asked_names) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
             bm25 = self._bm25(*bm25_query(own, alternatives, claimed, titles), allowed)
@@ -185,7 +187,7 @@ class Searcher:
 
 
 def bm25_query(own: list[str], alternatives: list[list[str]], claimed: set[str],
-               titles: list[list[str]] = ()) -> tuple[list[str], list[list[str]]]:
+               titles: Sequence[list[str]] = ()) -> tuple[list[str], list[list[str]]]:
     """The BM25 query from the index terms of the question's words and of each word's
     translations (one list of alternatives per word): a claimed report's name terms are
     left out unless nothing else is left, and the terms of each title in the question

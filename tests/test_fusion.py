@@ -117,7 +117,7 @@ def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(t
 
 _EQUAL_NAMES = """
 from ingest.store import DocRow
-from search.names import ReportNames, kinds, name_terms
+from search.names import ReportNames
 shared = ["harbour", "freight", "census", "tonnage", "quay"]
 docs = []
 for k, word in enumerate(shared):  # each word in a different number of other reports: unequal weights
@@ -159,7 +159,7 @@ def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_repo
 
 def test_white_paper_in_any_spelling_is_a_name_term_and_report_is_not():
     whitepaper = {index_term("whitepaper")}
-    assert kinds("白皮书认为…") == kinds("According to the White Paper") == kinds("two whitepapers") == whitepaper
+    assert kinds("白皮书认为…") == kinds("According to the White Paper") == kinds("two white-papers") == whitepaper
     assert kinds("报告指出,the report says") == set()
     assert whitepaper <= name_terms(doc(1, "r/harbour_whitepaper_2031.pdf", ""))
     assert whitepaper <= name_terms(doc(2, "r/harbour_2031.pdf", "港口白皮书"))
