@@ -12,7 +12,7 @@ from ingest.store import DocRow
 from ingest.terms import index_term, tokenize
 from search import retrieve
 from search.names import ReportNames, kinds, name_terms
-from search.priors import LEADER_KEEP, contents_prior
+from search.priors import LEADER_KEEP, contents_prior, references_prior
 from search.retrieve import Searcher, bm25_query, fuse, standardised
 
 
@@ -194,6 +194,17 @@ def test_a_claimed_report_name_leaves_the_bm25_query_so_its_footers_do_not_outra
         assert (passages[0].doc, passages[0].page) == ("harbour_freight_census_2031.pdf", 2)
         _, kept = searcher.search(question, k=3, mode="bm25")  # BM25 alone keeps the name's terms
         assert kept[0].page != 2
+
+
+def test_a_chunk_keeps_the_share_of_its_lead_that_is_not_reference_list():
+    body = "港口吞吐量在2031年增长了12%,主要来自集装箱业务。"
+    refs = ["[1] 王明.港口经济研究[J].航运学报,2030(02):1-9.", "[2] Port Authority. Annual Review[EB/OL]. https://example.org/r"]
+    assert references_prior(body) == 1.0
+    assert references_prior("\n".join(refs)) == LEADER_KEEP
+    mixed = body + "\n" + refs[0]
+    assert references_prior(mixed) == pytest.approx(1 - len(refs[0]) / len(mixed))
+    # an in-text citation mark is no reference line
+    assert references_prior("据统计[3],2031年港口吞吐量增长了12%。") == 1.0
 
 
 def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp_path, runner):
