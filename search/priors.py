@@ -34,6 +34,7 @@ def contents_prior(text: str) -> float:
 
 
 def references_prior(text: str) -> float:
+    """1 - the share of the text in reference-list lines, and at least LEADER_KEEP."""
     cited = sum(len(line) for line in text.split("\n") if _REFERENCE_START.match(line) and _CITATION.search(line))
     return max(LEADER_KEEP, 1.0 - cited / len(text)) if text else 1.0
 
