@@ -141,12 +141,19 @@ def test_reports_whose_names_a_question_covers_equally_tie_whatever_the_hash_see
         assert out.stdout.strip() == "1", seed
 
 
-def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_report(tmp_path, runner):
+def same_harbour_page(tmp_path: Path, *reports: tuple[str, str]) -> Path:
+    """A corpus of reports (file name, title) that all hold the same page about a harbour."""
     corpus = tmp_path / "c"
     corpus.mkdir()
-    pages = [["Chapter 1. Harbours", "The harbour handled nine million containers last year."]]
-    make_pdf(corpus / "northport_logistics_review.pdf", pages, title="Northport Logistics Review")
-    make_pdf(corpus / "southbay_shipping_outlook.pdf", pages, title="Southbay Shipping Outlook")
+    for name, title in reports:
+        make_pdf(corpus / name, [["Chapter 1. Harbours", "The harbour handled nine million containers last year."]],
+                 title=title)
+    return corpus
+
+
+def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_report(tmp_path, runner):
+    corpus = same_harbour_page(tmp_path, ("northport_logistics_review.pdf", "Northport Logistics Review"),
+                               ("southbay_shipping_outlook.pdf", "Southbay Shipping Outlook"))
     with built_searcher(corpus, runner) as searcher:
         for name, path in [("Southbay shipping outlook", "southbay_shipping_outlook.pdf"),
                            ("Northport logistics review", "northport_logistics_review.pdf")]:
@@ -166,11 +173,8 @@ def test_white_paper_in_any_spelling_is_a_name_term_and_report_is_not():
 
 
 def test_a_question_that_says_white_paper_favours_the_report_named_so(tmp_path, runner):
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    pages = [["Chapter 1. Harbours", "The harbour handled nine million containers last year."]]
-    make_pdf(corpus / "harbour_survey_2031.pdf", pages, title="Harbour Survey 2031")
-    make_pdf(corpus / "harbour_whitepaper_2031.pdf", pages, title="Harbour Whitepaper 2031")
+    corpus = same_harbour_page(tmp_path, ("harbour_survey_2031.pdf", "Harbour Survey 2031"),
+                               ("harbour_whitepaper_2031.pdf", "Harbour Whitepaper 2031"))
     with built_searcher(corpus, runner) as searcher:
         _, passages = searcher.search("According to the white paper, how many containers did the harbour handle?")
         assert passages[0].doc == "harbour_whitepaper_2031.pdf" and passages[0].score > passages[1].score
