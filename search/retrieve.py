@@ -12,7 +12,7 @@ import numpy as np
 from ingest.clean import normalise_chars
 from ingest.embed import Embedder, resolve_model
 from ingest.errors import WpkbError
-from ingest.store import KB, ChunkRow, DocRow, check_terms
+from ingest.store import KB, ChunkRow, DocRow, Lexical, check_terms
 from ingest.terms import index_term, words
 
 from .names import ReportNames, kinds
@@ -126,7 +126,7 @@ class Searcher:
             named = self.report_names().coverage(asked_names) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, NAME_CLAIM) if named else set()
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
-            bm25 = self._bm25(*bm25_query(own, alternatives, claimed, titles), allowed)
+            bm25 = bm25_scores(lex, *bm25_query(own, alternatives, claimed, titles), allowed)
             lexical = best_of(lex.ids, bm25, pool)
             embedded = [w for g in groups for w in g[:TRANSLATIONS_EMBEDDED]]
             dense, basis = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
@@ -159,12 +159,6 @@ class Searcher:
         if self._names is None:
             self._names = ReportNames(self.kb.documents())
         return self._names
-
-    def _bm25(self, terms: list[str], alternatives: list[list[str]], allowed: np.ndarray | None) -> np.ndarray:
-        """Every chunk's BM25 score (in the BM25 index's order), 0 outside ``allowed``."""
-        lex = self.kb.bm25()
-        scores = lex.scores(terms, alternatives)
-        return np.where(np.isin(lex.ids, allowed), scores, 0.0) if allowed is not None else scores
 
     def _dense(self, qvec: np.ndarray, translated: list[str], lexical: dict[int, float], pool: int,
                allowed: np.ndarray | None) -> tuple[dict[int, float], set[int]]:
@@ -203,6 +197,13 @@ def bm25_query(own: list[str], alternatives: list[list[str]], claimed: set[str],
                 kept.remove(t)  # one occurrence: the word may be asked outside the title too
             kept_alternatives.append(inside)
     return kept, kept_alternatives
+
+
+def bm25_scores(lex: Lexical, terms: list[str], alternatives: list[list[str]],
+                allowed: np.ndarray | None) -> np.ndarray:
+    """Every chunk's BM25 score (in the BM25 index's order), 0 outside ``allowed``."""
+    scores = lex.scores(terms, alternatives)
+    return np.where(np.isin(lex.ids, allowed), scores, 0.0) if allowed is not None else scores
 
 
 def best_of(ids: np.ndarray, scores: np.ndarray, n: int) -> dict[int, float]:

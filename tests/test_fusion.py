@@ -262,14 +262,14 @@ def harbours(tmp_path: Path) -> Path:
 def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_pool(tmp_path, runner, monkeypatch):
     corpus = harbours(tmp_path)
     seen = {}
-    real_fuse, real_bm25 = retrieve.fuse, retrieve.Searcher._bm25
+    real_fuse, real_bm25 = retrieve.fuse, retrieve.bm25_scores
 
     def recording_fuse(dense, lexical, *rest):
         seen.update(dense=dense, lexical=lexical)
         return real_fuse(dense, lexical, *rest)
 
-    def recording_bm25(self, *args):
-        seen["all"] = real_bm25(self, *args)
+    def recording_bm25(*args):
+        seen["all"] = real_bm25(*args)
         return seen["all"]
 
     def every_chunk_dense(self, qvec, *_):  # the dense side finds every chunk
@@ -277,7 +277,7 @@ def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_po
         return dict(zip(ids, (self.kb.vectors(ids) @ qvec).tolist())), set(ids)
 
     monkeypatch.setattr(retrieve, "fuse", recording_fuse)
-    monkeypatch.setattr(retrieve.Searcher, "_bm25", recording_bm25)
+    monkeypatch.setattr(retrieve, "bm25_scores", recording_bm25)
     monkeypatch.setattr(retrieve.Searcher, "_dense", every_chunk_dense)
     monkeypatch.setattr(retrieve, "POOL", 2)  # BM25 keeps its best two chunks
     monkeypatch.setattr(retrieve, "CANDIDATES_PER_RESULT", 1)
