@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def sample(kb: Path, n: int) -> list[str]:
-    from ingest.store import KB
+    from wpkb.ingest.kb import KB
 
     reader = KB.open(kb)
     _, texts = reader.chunk_texts()
@@ -33,7 +32,7 @@ def sample(kb: Path, n: int) -> list[str]:
 
 
 def child(kb: Path, n: int, size: int) -> None:
-    from ingest.embed import Embedder, resolve_model
+    from wpkb.ingest.embed import Embedder, resolve_model
 
     texts = sample(kb, n)
     embedder = Embedder(resolve_model(None))

@@ -11,12 +11,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from wpkb.ingest import ocr
+from wpkb.ingest.errors import WpkbError
+from wpkb.ingest.extract import extract
 
-from ingest import ocr  # noqa: E402
-from ingest.errors import WpkbError  # noqa: E402
-from ingest.extract import extract  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

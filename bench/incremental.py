@@ -17,11 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from wpkb.ingest.build import build
+from wpkb.ingest.cache import CACHE
 
-from ingest import store  # noqa: E402
-from ingest.build import build  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ADDED = "en/google_generative_ai_faqs_2023.pdf"
 
@@ -37,12 +36,12 @@ def drop_cached(kb: Path, report: Path) -> None:
     """Remove the added report's chunk vectors from the cache, so it is really embedded."""
     import sqlite3
 
-    from ingest.build import _chunks
-    from ingest.chunk import ChunkSettings
-    from ingest.extract import extract
+    from wpkb.ingest.build import _chunks
+    from wpkb.ingest.chunk import ChunkSettings
+    from wpkb.ingest.extract import extract
 
     shas = [c.text_sha for c in _chunks(extract(report), ChunkSettings())]
-    db = sqlite3.connect(kb / store.CACHE)
+    db = sqlite3.connect(kb / CACHE)
     with db:
         db.executemany("DELETE FROM vectors WHERE sha=?", [(s,) for s in shas])
     db.close()
@@ -68,13 +67,13 @@ def main() -> None:
         link_reports(args.shared, base, corpus)
         kb.mkdir()
         if args.seed_cache:
-            shutil.copy(args.seed_cache, kb / store.CACHE)
+            shutil.copy(args.seed_cache, kb / CACHE)
         print(f"building the starting KB of {len(base)} reports ...", flush=True)
         first, secs = timed(lambda: build(corpus, kb))
         print(f"  {first.documents} reports, {first.chunks} chunks, {secs:.1f} s (not measured)")
         drop_cached(kb, args.shared / "corpus" / ADDED)
 
-        from ingest import embed
+        from wpkb.ingest import embed
 
         # Indexing the report alone into an empty KB, in-process; both runs pay the model load.
         alone_corpus, alone_kb = work / "alone", work / "alone-kb"
@@ -89,7 +88,7 @@ def main() -> None:
 
         unchanged, t_same = timed(lambda: build(corpus, kb))
         proc_t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from search.cli import main; main()", "build", str(corpus),
+        subprocess.run([sys.executable, "-c", "from wpkb.search.cli import main; main()", "build", str(corpus),
                         "--kb", str(kb)], check=True, capture_output=True)
         t_proc = time.perf_counter() - proc_t
 

@@ -11,16 +11,12 @@ crowd into topics), since uniform random vectors make every approximate index lo
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ingest import store  # noqa: E402
-from ingest.store import ivf_lists, new_index  # noqa: E402
+from wpkb.ingest import vectors as store_vectors
+from wpkb.ingest.vectors import ivf_lists, new_index
 
 DIM = 384
 
@@ -64,14 +60,14 @@ def measure(n: int, n_queries: int, rng: np.random.Generator) -> list[tuple[str,
     rows = [("flat", build_flat, np.percentile(lat, 50), np.percentile(lat, 95), 1.0, mb)]
     del flat
 
-    saved, store.FLAT_MAX = store.FLAT_MAX, 0  # measure IVF at every size, whatever the store would choose
+    saved, store_vectors.FLAT_MAX = store_vectors.FLAT_MAX, 0  # measure IVF at every size, whatever the store would choose
     try:
         t = time.perf_counter()
         ivf = new_index(DIM, n, x)
         ivf.add_with_ids(x, ids)
         build_ivf = time.perf_counter() - t
     finally:
-        store.FLAT_MAX = saved
+        store_vectors.FLAT_MAX = saved
     inner = faiss.extract_index_ivf(ivf)
     for nprobe in (1, 2, 4, 8, 16, 32, 64, 128):
         inner.nprobe = nprobe

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def export_int8(st, folder: Path) -> Path:
@@ -93,7 +91,7 @@ class OnnxEncoder:
 
 
 def chunk_texts(kb: Path) -> tuple[np.ndarray, list[str]]:
-    from ingest.store import KB
+    from wpkb.ingest.kb import KB
 
     reader = KB.open(kb)
     try:
@@ -121,9 +119,9 @@ def speed(st, onnx: OnnxEncoder, texts: list[str], batch: int) -> None:
 def recall(kb: Path, questions: Path, onnx: OnnxEncoder, batch: int) -> None:
     import faiss
 
-    from ingest.store import read_manifest
-    from search.evaluate import evaluate, load_questions
-    from search.retrieve import Searcher
+    from wpkb.ingest.manifest import read_manifest
+    from wpkb.search.evaluate import evaluate, load_questions
+    from wpkb.search.retrieve import Searcher
 
     qs = load_questions(questions)
     rows = []
@@ -164,8 +162,8 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=256)
     args = ap.parse_args()
 
-    from ingest.build import EMBED_BATCH
-    from ingest.embed import Embedder, ensure_converted, resolve_model
+    from wpkb.ingest.build import EMBED_BATCH
+    from wpkb.ingest.embed import Embedder, ensure_converted, resolve_model
 
     ref = resolve_model(None)
     folder = ensure_converted(ref)

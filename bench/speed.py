@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 PY = sys.executable
-CLI = [PY, "-c", "from search.cli import main; main()"]
+CLI = [PY, "-c", "from wpkb.search.cli import main; main()"]
 
 
 def child_seconds(cmd: list[str]) -> float:
@@ -38,9 +37,9 @@ def child_seconds(cmd: list[str]) -> float:
 
 
 def extraction(shared: Path) -> tuple[int, float]:
-    from ingest import ocr
-    from ingest.errors import WpkbError
-    from ingest.extract import extract
+    from wpkb.ingest import ocr
+    from wpkb.ingest.errors import WpkbError
+    from wpkb.ingest.extract import extract
 
     ocr.available = lambda: False  # text layers only; bench/extraction.py measures OCR
 
@@ -56,17 +55,21 @@ def extraction(shared: Path) -> tuple[int, float]:
 def embedding(shared: Path, n: int) -> tuple[int, float, float]:
     """chunks, pipeline seconds (the build's windows, batches, cache and writes), raw encode() seconds
     on the same texts (one call: it sorts them all by length itself)."""
-    from ingest import store
-    from ingest.build import EMBED_BATCH, _chunks, _Extracted, _index_files, _Plan, BuildReport, CorpusFile, Progress
-    from ingest.chunk import ChunkSettings
-    from ingest.embed import Embedder, resolve_model
-    from ingest.extract import extract
+    from wpkb.ingest.build import EMBED_BATCH, BuildReport, _index_files
+    from wpkb.ingest.cache import EmbeddingCache
+    from wpkb.ingest.chunk import ChunkSettings
+    from wpkb.ingest.embed import Embedder, resolve_model
+    from wpkb.ingest.extract import extract
+    from wpkb.ingest.plan import CorpusFile, Plan
+    from wpkb.ingest.progress import Progress
+    from wpkb.ingest.readahead import Extracted, chunks_of
+    from wpkb.ingest.writer import Writer
 
     items, total = [], 0
     for pdf in sorted((shared / "corpus" / "zh").glob("*.pdf")):
         doc = extract(pdf)
-        chunks = _chunks(doc, ChunkSettings())[: n - total]
-        items.append(_Extracted(CorpusFile(pdf.name, pdf, 0, 0), doc, chunks))
+        chunks = chunks_of(doc, ChunkSettings())[: n - total]
+        items.append(Extracted(CorpusFile(pdf.name, pdf, 0, 0), doc, chunks))
         total += len(chunks)
         if total >= n:
             break
@@ -75,10 +78,10 @@ def embedding(shared: Path, n: int) -> tuple[int, float, float]:
     texts = list(dict.fromkeys(c.text for i in items for c in i.chunks))
     model.encode(texts[:8], prompt_name="passage")  # warm up both paths alike
     with tempfile.TemporaryDirectory() as tmp:
-        cache = store.EmbeddingCache(Path(tmp), "bench")
-        writer = store.Writer(Path(tmp), "bench", None, embedder.dim, ChunkSettings().as_dict(), fresh=True)
+        cache = EmbeddingCache(Path(tmp), "bench")
+        writer = Writer(Path(tmp), "bench", None, embedder.dim, ChunkSettings().as_dict(), fresh=True)
         t = time.perf_counter()
-        _index_files(writer, _Plan(), iter(items), embedder, cache, Progress(), BuildReport())
+        _index_files(writer, Plan(), iter(items), embedder, cache, Progress(), BuildReport())
         pipeline = time.perf_counter() - t
         writer.abandon()
         cache.close()
@@ -90,17 +93,17 @@ def embedding(shared: Path, n: int) -> tuple[int, float, float]:
 
 def warm(kb: Path, questions: list[str]) -> tuple[list[float], list[float]]:
     """Per question: seconds to ranked passages, and to the full answer with its sentences."""
-    from search.answer import answer
-    from search.retrieve import Searcher
+    from wpkb.search.retrieve import Searcher
 
     searcher = Searcher(kb)
     searcher.warm()
     search_t, answer_t = [], []
     for q in questions:
         t = time.perf_counter()
-        qvec, passages = searcher.search(q, k=5)
+        searcher.search(q, k=5)
         search_t.append(time.perf_counter() - t)
-        answer(q, qvec, passages, searcher.embedder)
+        t = time.perf_counter()
+        searcher.ask(q, k=5)  # the core call the prompt makes
         answer_t.append(time.perf_counter() - t)
     searcher.close()
     return search_t, answer_t

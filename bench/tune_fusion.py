@@ -3,7 +3,7 @@ the no-answer signal does, per setting.
 
     python bench/tune_fusion.py --kb KB --questions ../shared/eval/dev.jsonl
 
-Each setting runs the real search with the module's settings replaced; the question vectors
+Each setting runs the real search with a ``Settings`` object of its own; the question vectors
 are computed once and reused.
 """
 
@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from search import retrieve
-from search.evaluate import evaluate, load_questions
-from search.retrieve import Searcher
+from wpkb.search.evaluate import evaluate, load_questions
+from wpkb.search.retrieve import Searcher
+from wpkb.search.settings import DEFAULT
 
 GRID = {
-    "W_DENSE": [0.3, 0.4, 0.5, 0.6],
-    "TRANSLATION_MIX": [0.2, 0.4, 0.6],
-    "NAME_WEIGHT": [0.0, 1.0, 2.0],
-    "NAME_CLAIM": [0.5, 0.7, 1.01],  # 1.01: the name's terms always stay in the BM25 query
+    "w_dense": [0.3, 0.4, 0.5, 0.6],
+    "translation_mix": [0.2, 0.4, 0.6],
+    "name_weight": [0.0, 1.0, 2.0],
+    "name_claim": [0.5, 0.7, 1.01],  # 1.01: the name's terms always stay in the BM25 query
 }
 
 
@@ -45,9 +46,8 @@ def main() -> None:
     print(f"{len(questions)} questions, KB {args.kb}")
     print(" ".join(f"{k:>15}" for k in GRID), "   R@1   R@5   MRR  xl-R@5  no-answer (unans. not conf. / ans. conf.)")
     for values in itertools.product(*GRID.values()):
-        for name, value in zip(GRID, values):
-            setattr(retrieve, name, value)
-        retrieve.W_BM25 = 1 - retrieve.W_DENSE
+        chosen = dict(zip(GRID, values))
+        searcher.settings = replace(DEFAULT, **chosen, w_bm25=1 - chosen["w_dense"])
         s = evaluate(searcher, questions).summary()
         o, xl, na = s["overall"], s["by_kind"].get("crosslingual", {}), s["no_answer_signal"]
         print(" ".join(f"{v:>15}" for v in values),

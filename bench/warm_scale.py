@@ -3,7 +3,7 @@
     python bench/warm_scale.py --kb KB [--chunks 100000] [--questions ../shared/eval/dev.jsonl]
 
 The real KB's documents are stored again and again under new names (copy-N/...) through the
-store's own Writer, each copy's vectors nudged by noise so they are not exact twins, until the
+KB's own Writer, each copy's vectors nudged by noise so they are not exact twins, until the
 KB holds --chunks chunks; the commit switches FAISS to IVF past FLAT_MAX as a real build would.
 Then each question is asked once in a warm process: ranked passages, and the full answer with
 its sentences. Prints p50/p95 for the real KB and for the grown one.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,29 +21,31 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from speed import p50_p95, warm  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 
 def grow(kb: Path, target: int, out: Path) -> int:
-    from ingest import store
+    from wpkb.ingest.kb import KB
+    from wpkb.ingest.manifest import read_manifest
+    from wpkb.ingest.rows import NewChunk
+    from wpkb.ingest.writer import Writer
 
-    m = store.read_manifest(kb)
+    m = read_manifest(kb)
     db = sqlite3.connect(kb / m.db_file)
-    reader = store.KB.open(kb)
+    reader = KB.open(kb)
     docs = []
     for d in reader.documents():
         pages = reader.pages(d.id)
         rows = db.execute("SELECT id, page_start, char_start, char_end, text, text_sha, terms FROM chunks "
                           "WHERE doc_id=? ORDER BY id", (d.id,)).fetchall()
-        chunks = [store.NewChunk(r[1], r[2], r[3], r[4], r[5], r[6].split()) for r in rows]
+        chunks = [NewChunk(r[1], r[2], r[3], r[4], r[5], r[6].split()) for r in rows]
         vecs = reader.vectors([r[0] for r in rows]) if rows else np.zeros((0, m.dim), np.float32)
         docs.append((d, pages, chunks, vecs))
     reader.close()
     db.close()
     rng = np.random.default_rng(0)
-    writer = store.Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
+    writer = Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
     total, copy = 0, 0
     while total < target:
         for d, pages, chunks, vecs in docs:
@@ -71,7 +72,7 @@ def main() -> None:
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     print(f"{'KB':<28} {'passages p50/p95 ms':>20} {'with answer sentences':>22}")
     s, a = warm(args.kb, questions)
-    from ingest.store import KB
+    from wpkb.ingest.kb import KB
 
     kb = KB.open(args.kb)
     n = sum(d.chunks for d in kb.documents())

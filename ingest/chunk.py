@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from .clean import HAN
 from .terms import VERSION as TERMS_VERSION
 
 # A sentence ends at Chinese or English end punctuation (with any closing quotes or
 # brackets), or at a kept line break. A "." ends one only before a space, a line
 # break, a CJK character or the end, so "3.5" and "e5.c" stay whole.
 _END = re.compile(
-    r"(?:[。！？!?；;…]+|\.(?=\s|$|[\u3400-\u9fff]))[\"'”’)）」』】]*\s*|\n+"
+    rf"(?:[。！？!?；;…]+|\.(?=\s|$|[{HAN}]))[\"'”’)）」』】]*\s*|\n+"
 )
 
 

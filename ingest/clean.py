@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Han ideographs (with extensions and compatibility forms), CJK symbols and punctuation,
-# kana, and the fullwidth punctuation NFKC leaves alone.
+# The character ranges every module shares, for regex classes ("[" + HAN + "]").
+# Han ideographs of the basic planes (unified, extension A, compatibility): what a Chinese
+# word is made of for the index and the question.
+HAN = "\u3400-\u9fff\uf900-\ufaff"
+# CJK text in general: HAN with the supplementary planes, radicals, CJK symbols and
+# punctuation, kana, and the fullwidth punctuation NFKC leaves alone.
 CJK = (
-    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff5e-\uff65\U00020000-\U0003134f"
+    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
+    f"{HAN}\ufe30-\ufe4f\uff5e-\uff65\U00020000-\U0003134f"
 )
 _CJK_CHAR = f"[{CJK}]"
 # ASCII punctuation that NFKC produced from fullwidth forms inside Chinese sentences.
@@ -22,6 +26,14 @@ _PUNCT_GAP = re.compile(rf"(?<={_CJK_CHAR}{_PUNCT}) +(?={_CJK_CHAR})")
 _SENTENCE_END = re.compile(r"[。!?！？…:：;；]$|[.!?]['\"”’)]?$")
 _IS_CJK = re.compile(_CJK_CHAR)
 _WORDISH = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
+
+
+_HAN_CHAR = re.compile(f"[{HAN}]")
+
+
+def is_han(text: str) -> bool:
+    """Whether the text starts with a Han ideograph."""
+    return bool(text) and _HAN_CHAR.match(text) is not None
 
 
 def normalise_chars(text: str) -> str:

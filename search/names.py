@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 import re
 
-from ingest.store import DocRow
-from ingest.terms import index_term, words
+from ..ingest.rows import DocRow
+from ..ingest.terms import index_term, words
 
 _SEPARATORS = re.compile(r"[_\-.]+")
 # Words for a kind of document. The BM25 terms leave them out ("白皮书提到…" favoured the
 # pages about the white paper itself), but they still point at reports: "白皮书认为…" is
 # likelier about a report whose name says white paper than about a survey. A kind counts as
 # one name term, weighted like the others by how few reports' names hold it. Not "report"
-# (报告): questions call any document that, and as a kind it cost R@5 on the dev set (README).
+# (报告): questions call any document that, and as a kind it cost R@5 on the dev set (docs/retrieval.md).
 _KINDS = {
     "whitepaper": re.compile(r"白皮书|\bwhite[ -]?papers?\b"),
 }

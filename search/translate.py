@@ -4,19 +4,18 @@ The small embedding model rarely carries an English question to the right Chines
 among many similar ones; dictionary translations of the question's words give the BM25
 side terms in the other language. Only translations that occur in the index are kept.
 A word's translations are alternatives, not extra words: BM25 counts each word's group
-as one term (``Lexical.scores``), so a word with five senses weighs no more than a word
+as one term (``lexical.Lexical.scores``), so a word with five senses weighs no more than a word
 with one.
 """
 
 from __future__ import annotations
 
-from ingest.cedict import base_forms, tables
-from ingest.store import Lexical
-from ingest.terms import index_term, is_chinese
+from ..ingest.cedict import base_forms, tables
+from ..ingest.terms import index_term, is_chinese
 
-# Translations kept per question word. They count as one term (their best in a chunk), so
-# a further sense costs little; chosen on the dev set (README, "Retrieval quality").
-PER_TERM = 5
+from .lexical import Lexical
+from .settings import DEFAULT
+
 # Number words and currency units CEDICT lacks or has only as single characters, which it
 # leaves out as too ambiguous; in a figure they are not ("1 万亿元" is one trillion yuan).
 NUMBER_WORDS = {
@@ -41,7 +40,8 @@ def _candidates(term: str) -> list[str]:
     return [c for f in forms for c in NUMBER_WORDS.get(f, []) + t.en2zh.get(f, []) + t.in_glosses.get(f, [])]
 
 
-def translation_groups(words: list[str], lexical: Lexical) -> list[list[str]]:
+def translation_groups(words: list[str], lexical: Lexical,
+                       per_word: int = DEFAULT.translations_per_word) -> list[list[str]]:
     """For each of the question's words (as written) and each pair of adjacent English words,
     its words in the other language that the index holds; words without any are left out.
     Of a word's translations, the ones more chunks hold come first: the corpus's own usage
@@ -57,7 +57,7 @@ def translation_groups(words: list[str], lexical: Lexical) -> list[list[str]]:
                 df = lexical.doc_freq(index_term(c))
                 if df:
                     found[c] = df
-        kept = sorted(found, key=found.get, reverse=True)[:PER_TERM]
+        kept = sorted(found, key=found.get, reverse=True)[:per_word]
         seen.update(kept)
         if kept:
             groups.append(kept)

@@ -1,14 +1,23 @@
-"""Shared fixtures: PDFs generated here (Chinese and English), and a KB built from them once."""
+"""Shared fixtures: PDFs generated here (Chinese and English), and KBs built from them once.
+
+``unit/`` tests run on ``fake_embedder`` (hashed n-grams, no model to load): ``workspace``
+and ``fake_model``. ``integration/`` tests use the real bundled model: ``built``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
+import fake_embedder
+from wpkb.search.settings import DEFAULT, Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -63,7 +72,7 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:
     """Converted models are shared across tests (and runs) through the user cache."""
-    from ingest.embed import cache_dir
+    from wpkb.ingest.embed import cache_dir
 
     return cache_dir()
 
@@ -76,12 +85,9 @@ def make_corpus(root: Path) -> Path:
     return corpus
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory, runner) -> tuple[Path, Path]:
-    """(corpus, kb) built once from the generated PDFs; tests must not modify them."""
-    from search.cli import app
+def _build(root: Path, runner) -> tuple[Path, Path]:
+    from wpkb.search.cli import app
 
-    root = tmp_path_factory.mktemp("built")
     corpus = make_corpus(root)
     kb = root / "kb"
     result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])
@@ -89,20 +95,55 @@ def built(tmp_path_factory, runner) -> tuple[Path, Path]:
     return corpus, kb
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, runner) -> tuple[Path, Path]:
+    """(corpus, kb) built once from the generated PDFs with the real model; tests must not modify them."""
+    return _build(tmp_path_factory.mktemp("built"), runner)
+
+
 @pytest.fixture
-def workspace(tmp_path, built) -> tuple[Path, Path]:
-    """A private copy of the built corpus and KB that a test may change."""
-    corpus, kb = built
+def fake_model(monkeypatch) -> None:
+    """Every embedding in the test comes from the hashed n-gram fake."""
+    fake_embedder.install(monkeypatch.setattr)
+
+
+@pytest.fixture(scope="session")
+def fake_built(tmp_path_factory, runner) -> tuple[Path, Path]:
+    """(corpus, kb) built once from the generated PDFs with the fake model."""
+    with pytest.MonkeyPatch.context() as mp:
+        fake_embedder.install(mp.setattr)
+        return _build(tmp_path_factory.mktemp("fake_built"), runner)
+
+
+@pytest.fixture
+def workspace(tmp_path, fake_built, fake_model) -> tuple[Path, Path]:
+    """A private copy of the fake-model corpus and KB that a test may change (the fake stays on)."""
+    corpus, kb = fake_built
     shutil.copytree(corpus.parent, tmp_path / "w", symlinks=True)
     return tmp_path / "w" / "corpus", tmp_path / "w" / "kb"
 
 
 def ask_json(runner, kb: Path, question: str, *args: str) -> dict:
-    from search.cli import app
+    from wpkb.search.cli import app
 
     result = runner.invoke(app, ["ask", question, "--kb", str(kb), "--json", *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+@contextmanager
+def built_searcher(corpus: Path, runner, settings: Settings = DEFAULT) -> Iterator:
+    """A Searcher over a KB built (by the CLI) from the PDFs in corpus, closed afterwards."""
+    from wpkb.search.cli import app
+    from wpkb.search.retrieve import Searcher
+
+    kb = corpus.parent / "kb"
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]).exit_code == 0
+    searcher = Searcher(kb, settings=settings)
+    try:
+        yield searcher
+    finally:
+        searcher.close()
 
 
 def dev_questions() -> list[dict]:

@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED, make_pdf
-from ingest import extract as extract_mod
-from ingest import ocr
-from ingest.chunk import ChunkSettings, chunk_spans
-from ingest.clean import CJK, clean_page, normalise_chars
-from ingest.errors import WpkbError
-from ingest.extract import extract
-from ingest.quality import garbage_share, is_garbled
+from wpkb.ingest import extract as extract_mod
+from wpkb.ingest import ocr
+from wpkb.ingest.chunk import ChunkSettings, chunk_spans
+from wpkb.ingest.clean import CJK, clean_page, normalise_chars
+from wpkb.ingest.errors import WpkbError
+from wpkb.ingest.extract import extract
+from wpkb.ingest.quality import garbage_share, is_garbled
 
 MOJIBAKE = "⛼╙丘㰅篺宁休♏氳亍㑔榟◲金碜丘䩺氳ꄆ金䙬╬䄖逈炙⚢⺨槡⩘⮇阡⺎纺⺭㛢簟宿ꄈ丘䩺յ⩘⮇䧳 QSJWBDZ\x0eQSFTFSWJOH\x01DPNQVUBUJPO"
 

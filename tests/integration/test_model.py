@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ingest.e5_convert import dequantize_q4, read_e5_file
-from ingest.embed import Embedder, ensure_converted, resolve_model
-from ingest.errors import WpkbError
+from wpkb.ingest.e5_convert import dequantize_q4, read_e5_file
+from wpkb.ingest.embed import Embedder, ensure_converted, resolve_model
+from wpkb.ingest.errors import WpkbError
 
 SENTENCES = [
     "2025年AI营销的市场规模预计也将达到669亿元。",

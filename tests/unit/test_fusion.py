@@ -1,37 +1,27 @@
 """How the two rankings are combined, and how a question that names a report favours it."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import make_pdf
-from ingest.store import DocRow
-from ingest.terms import index_term, tokenize
-from search import retrieve
-from search.names import ReportNames, kinds, name_terms
-from search.priors import LEADER_KEEP, contents_prior, references_prior
-from search.retrieve import Searcher, bm25_query, fuse, standardised
+from conftest import built_searcher, make_pdf
+from wpkb.ingest.rows import DocRow
+from wpkb.ingest.terms import index_term, tokenize
+from wpkb.search import retrieve
+from wpkb.search.names import ReportNames, kinds, name_terms
+from wpkb.search.priors import contents_prior, references_prior
+from wpkb.search.settings import DEFAULT
+from wpkb.search.fusion import best_of, fuse, standardised
+from wpkb.search.lexical import bm25_query
+
+
+pytestmark = pytest.mark.usefixtures("fake_model")
 
 
 def doc(id_: int, path: str, title: str) -> DocRow:
     return DocRow(id_, path, "", 0, 0, title, 1, "", 0, [])
-
-
-@contextmanager
-def built_searcher(corpus: Path, runner) -> Iterator[Searcher]:
-    """A Searcher over a KB built (by the CLI) from the PDFs in corpus, closed afterwards."""
-    from search.cli import app
-
-    kb = corpus.parent / "kb"
-    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]).exit_code == 0
-    searcher = Searcher(kb)
-    try:
-        yield searcher
-    finally:
-        searcher.close()
 
 
 def test_standard_scores_have_mean_zero_and_unit_spread_and_survive_a_constant():
@@ -53,8 +43,9 @@ def test_fused_score_weighs_both_sides_and_a_chunk_bm25_missed_gets_its_lowest()
 
 
 def test_contents_pages_are_known_by_their_dot_leaders():
-    assert contents_prior("第一章 总论 ........................ 1\n第二章 方法 ..................... 9") == LEADER_KEEP
-    assert contents_prior("2.1 Deployment . . . . . . . . . . . . . . . . 11 2.2 Risks . . . . . . . . . . . 14") == LEADER_KEEP
+    assert contents_prior("第一章 总论 ........................ 1\n第二章 方法 ..................... 9") == DEFAULT.leader_keep
+    dotted = "2.1 Deployment . . . . . . . . . . . . . . . . 11 2.2 Risks . . . . . . . . . . . 14"
+    assert contents_prior(dotted) == DEFAULT.leader_keep
     assert contents_prior("3.5. Results. The index rose 3.5... then fell. See p. 4.") == 1.0
 
 
@@ -116,8 +107,8 @@ def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(t
 
 
 _EQUAL_NAMES = """
-from ingest.store import DocRow
-from search.names import ReportNames
+from wpkb.ingest.rows import DocRow
+from wpkb.search.names import ReportNames
 shared = ["harbour", "freight", "census", "tonnage", "quay"]
 docs = []
 for k, word in enumerate(shared):  # each word in a different number of other reports: unequal weights
@@ -137,7 +128,7 @@ def test_reports_whose_names_a_question_covers_equally_tie_whatever_the_hash_see
 
     for seed in range(1, 6):
         out = subprocess.run([sys.executable, "-c", _EQUAL_NAMES], capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, cwd=Path(__file__).parents[1])
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, cwd=Path(__file__).parents[2])
         assert out.stdout.strip() == "1", seed
 
 
@@ -204,31 +195,11 @@ def test_a_chunk_keeps_the_share_of_its_lead_that_is_not_reference_list():
     body = "港口吞吐量在2031年增长了12%,主要来自集装箱业务。"
     refs = ["[1] 王明.港口经济研究[J].航运学报,2030(02):1-9.", "[2] Port Authority. Annual Review[EB/OL]. https://example.org/r"]
     assert references_prior(body) == 1.0
-    assert references_prior("\n".join(refs)) == LEADER_KEEP
+    assert references_prior("\n".join(refs)) == DEFAULT.leader_keep
     mixed = body + "\n" + refs[0]
     assert references_prior(mixed) == pytest.approx(1 - len(refs[0]) / len(mixed))
     # an in-text citation mark is no reference line
     assert references_prior("据统计[3],2031年港口吞吐量增长了12%。") == 1.0
-
-
-def test_contents_pages_and_repeated_pages_do_not_take_places_in_the_ranking(tmp_path, runner):
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    answer = ["Glacier retreat. The Vatnajokull ice cap has shrunk by 4 percent since 1990.",
-              "Meltwater from the ice feeds three rivers."]
-    make_pdf(corpus / "glaciers.pdf", [
-        ["Contents", "Glacier volume lost since 1990 ........................ 2",
-         "Glacier volume lost by decade ......................... 3",
-         "Why glaciers lose volume .............................. 3"],
-        answer,
-        ["Meltwater rivers. Three rivers carry the melt to the sea."],
-        answer,  # the report repeats its second page
-    ], title="Glaciers")
-    with built_searcher(corpus, runner) as searcher:
-        _, passages = searcher.search("How much volume has the glacier lost since 1990?", k=3)
-        assert (passages[0].page, passages[0].same_text_pages) == (2, [4])
-        assert [p.page for p in passages].count(4) == 0
-        assert passages[0].as_dict()["same_text_pages"] == [4]
 
 
 def test_a_page_matching_more_question_words_beats_one_repeating_a_words_translations(tmp_path, runner):
@@ -273,18 +244,17 @@ def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_po
         return seen["all"]
 
     def every_chunk_dense(self, qvec, *_):  # the dense side finds every chunk
-        ids = [int(c) for c in self.kb.bm25().ids]
+        ids = [int(c) for c in self.lexical().ids]
         return dict(zip(ids, (self.kb.vectors(ids) @ qvec).tolist())), set(ids)
 
     monkeypatch.setattr(retrieve, "fuse", recording_fuse)
     monkeypatch.setattr(retrieve, "bm25_scores", recording_bm25)
     monkeypatch.setattr(retrieve.Searcher, "_dense", every_chunk_dense)
-    monkeypatch.setattr(retrieve, "POOL", 2)  # BM25 keeps its best two chunks
-    monkeypatch.setattr(retrieve, "CANDIDATES_PER_RESULT", 1)
-    with built_searcher(corpus, runner) as searcher:
+    narrow = replace(DEFAULT, pool=2, candidates_per_result=1)  # BM25 keeps its best two chunks
+    with built_searcher(corpus, runner, narrow) as searcher:
         searcher.search("How many containers did the harbour move by rail?", k=1)
-        lex = searcher.kb.bm25()
-    bm25_pool = set(retrieve.best_of(lex.ids, seen["all"], 2))
+        lex = searcher.lexical()
+    bm25_pool = set(best_of(lex.ids, seen["all"], 2))
     row = {int(c): i for i, c in enumerate(lex.ids)}
     beyond = [c for c in seen["dense"] if c not in bm25_pool]
     assert len(beyond) >= 6 and all(seen["all"][row[c]] > 0 for c in beyond)  # scored, only ranked lower
@@ -292,9 +262,8 @@ def test_every_candidate_enters_fusion_with_its_own_bm25_score_not_only_bm25s_po
 
 
 def test_a_larger_k_adds_pages_without_reordering_or_rescoring_those_a_smaller_k_returns(tmp_path, runner, monkeypatch):
-    monkeypatch.setattr(retrieve, "POOL", 2)  # so that -k 6 widens every side's pool threefold
-    monkeypatch.setattr(retrieve, "CANDIDATES_PER_RESULT", 1)
-    with built_searcher(harbours(tmp_path), runner) as searcher:
+    narrow = replace(DEFAULT, pool=2, candidates_per_result=1)  # so that -k 6 widens every side's pool threefold
+    with built_searcher(harbours(tmp_path), runner, narrow) as searcher:
         question = "How many containers did the harbour move by rail?"
         _, few = searcher.search(question, k=2)
         _, more = searcher.search(question, k=6)

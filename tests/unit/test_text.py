@@ -1,9 +1,9 @@
 """Normalisation, running-header removal, sentence splitting and chunking."""
 
-from ingest.chunk import ChunkSettings, chunk_spans, sentence_spans
-from ingest.clean import clean_page, join_ligature_splits, join_lines, normalise_chars
-from ingest.headers import running_lines, strip_running_lines
-from ingest.terms import tokenize
+from wpkb.ingest.chunk import ChunkSettings, chunk_spans, sentence_spans
+from wpkb.ingest.clean import clean_page, join_ligature_splits, join_lines, normalise_chars
+from wpkb.ingest.headers import running_lines, strip_running_lines
+from wpkb.ingest.terms import tokenize
 
 
 def test_nfkc_maps_kangxi_radicals_and_ligatures():

@@ -6,14 +6,18 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from conftest import make_pdf
-from ingest import store
-from search.retrieve import Searcher
+from wpkb.ingest.cache import CACHE
+from wpkb.search.retrieve import Searcher
 from test_incremental import check_consistent
 
 KILLS = 24
-BUILD = [sys.executable, "-c", "from search.cli import main; main()", "build"]
+# The CLI in a process of its own, on the fake model as the in-process tests are.
+TESTS = Path(__file__).resolve().parents[1]
+BUILD = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); import fake_embedder; "
+         "fake_embedder.install(); from wpkb.search.cli import main; main()", "build"]
 
 TOPICS = [
     ("Glaciers", "Glaciers store about seventy percent of the world's fresh water."),
@@ -41,7 +45,7 @@ def test_sigkill_at_random_moments_never_breaks_the_kb(workspace, tmp_path):
     def fresh_kb():
         shutil.rmtree(kb)
         shutil.copytree(pristine, kb)
-        (kb / store.CACHE).unlink(missing_ok=True)  # so every attempt embeds, not just the first
+        (kb / CACHE).unlink(missing_ok=True)  # so every attempt embeds, not just the first
 
     fresh_kb()
     start = time.monotonic()

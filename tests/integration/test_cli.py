@@ -3,7 +3,7 @@
 import json
 
 from conftest import ask_json, make_pdf
-from search.cli import app
+from wpkb.search.cli import app
 
 
 def top_page(answer: dict) -> tuple[str, int]:
@@ -148,8 +148,8 @@ def test_error_kb_built_with_another_model(workspace, runner):
 def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
     import sqlite3
 
-    from ingest.store import read_manifest
-    from ingest.terms import tokenize, words
+    from wpkb.ingest.manifest import read_manifest
+    from wpkb.ingest.terms import tokenize, words
 
     corpus, kb = workspace
     db = sqlite3.connect(kb / read_manifest(kb).db_file)

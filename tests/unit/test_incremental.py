@@ -8,18 +8,19 @@ import numpy as np
 import pytest
 
 from conftest import EN_PAGES, make_pdf
-from ingest import store
-from ingest.build import build, remove
-from ingest.errors import WpkbError
-from search.cli import app
+from wpkb.ingest import bm25, manifest, vectors
+from wpkb.ingest.kb import KB
+from wpkb.ingest.build import build, remove
+from wpkb.ingest.errors import WpkbError
+from wpkb.search.cli import app
 
 
 def check_consistent(kb_dir):
     """Vector ids and chunk rows agree one to one, and BM25 rows too."""
-    kb = store.KB.open(kb_dir)
+    kb = KB.open(kb_dir)
     try:
         rows = {r[0] for r in kb.db.execute("SELECT id FROM chunks")}
-        ids = store.vector_ids(kb.index())
+        ids = vectors.vector_ids(kb.index())
         assert len(ids) == len(set(ids.tolist())) and set(ids.tolist()) == rows
         assert set(kb.bm25().ids.tolist()) == rows
         return {d.path for d in kb.documents()}
@@ -33,9 +34,9 @@ def run(corpus, kb, **kw):
 
 def test_nothing_changed_reads_no_pdf(workspace, monkeypatch):
     corpus, kb = workspace
-    import ingest.build as b
+    import wpkb.ingest.readahead as r
 
-    monkeypatch.setattr(b, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
+    monkeypatch.setattr(r, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
     report = run(corpus, kb)
     assert report.chunks_embedded == 0 and not report.committed
     assert sorted(report.unchanged) == ["en_digest.pdf", "zh_report.pdf"]
@@ -44,9 +45,9 @@ def test_nothing_changed_reads_no_pdf(workspace, monkeypatch):
 def test_touched_but_identical_file_is_unchanged(workspace, monkeypatch):
     corpus, kb = workspace
     os.utime(corpus / "zh_report.pdf", ns=(1, 1))
-    import ingest.build as b
+    import wpkb.ingest.readahead as r
 
-    monkeypatch.setattr(b, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
+    monkeypatch.setattr(r, "extract", lambda *a, **k: pytest.fail("a PDF was parsed"))
     report = run(corpus, kb)
     assert "zh_report.pdf" in report.unchanged and report.chunks_embedded == 0
 
@@ -148,10 +149,10 @@ def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
     before = json.loads((kb / "manifest.json").read_text())
     make_pdf(corpus / "extra.pdf", [["Saturn's rings are mostly water ice."]])
 
-    def boom(self, path):
+    def boom(index, path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store.Lexical, "save", boom)
+    monkeypatch.setattr(bm25, "save", boom)
     with pytest.raises(OSError):
         run(corpus, kb)
     assert json.loads((kb / "manifest.json").read_text()) == before
@@ -163,7 +164,7 @@ def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
 
 def test_second_writer_fails_clearly(workspace):
     corpus, kb = workspace
-    with store.write_lock(kb):
+    with manifest.write_lock(kb):
         with pytest.raises(WpkbError, match="another wpkb"):
             run(corpus, kb)
 
@@ -174,7 +175,7 @@ def test_old_generations_are_cleaned_up(workspace):
         make_pdf(corpus / f"n{i}.pdf", [[f"Page number {i} talks about comets and their tails."]])
         run(corpus, kb)
     gens = {p.name.split("-")[1][:6] for p in kb.iterdir() if p.name.startswith(("kb-", "vectors-", "bm25-"))}
-    assert len(gens) == store.KEEP_GENERATIONS
+    assert len(gens) == manifest.KEEP_GENERATIONS
     assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(4)}
 
 
@@ -183,7 +184,7 @@ def test_full_rebuild_starts_from_scratch(workspace):
     report = run(corpus, kb, full=True)
     assert sorted(report.added) == ["en_digest.pdf", "zh_report.pdf"]
     assert report.chunks_embedded == report.chunks
-    ids = np.array(sorted(store.KB.open(kb).chunk_ids(1).tolist()))
+    ids = np.array(sorted(KB.open(kb).chunk_ids(1).tolist()))
     assert ids.min() == 1  # ids start afresh with the new generation
 
 
@@ -191,7 +192,7 @@ def test_watch_picks_up_a_copied_file_and_a_deleted_file(workspace, tmp_path):
     import threading
     import time
 
-    from ingest.watch import watch
+    from wpkb.ingest.watch import watch
 
     corpus, kb = workspace
     reports, stop = [], threading.Event()
@@ -231,10 +232,10 @@ def test_a_kb_that_outgrows_exact_search_moves_to_ivf(workspace, monkeypatch, ru
     from conftest import ask_json
 
     corpus, kb = workspace
-    monkeypatch.setattr(store, "FLAT_MAX", 3)
+    monkeypatch.setattr(vectors, "FLAT_MAX", 3)
     make_pdf(corpus / "more.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
     run(corpus, kb)
-    index = store.KB.open(kb).index()
+    index = KB.open(kb).index()
     assert isinstance(index, faiss.IndexIVFFlat)
     assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf", "more.pdf"}
     assert ask_json(runner, kb, "大熊猫吃什么?", "--doc", "zh_report")["passages"][0]["page"] == 2
@@ -247,7 +248,7 @@ def test_watch_catches_a_file_that_arrives_during_a_build(workspace, tmp_path, m
     import threading
     import time
 
-    import ingest.watch as w
+    import wpkb.ingest.watch as w
 
     corpus, kb = workspace
     real_build = w.build
@@ -293,7 +294,7 @@ class RecordingProgress:
 
 def test_streaming_build_reports_progress_and_embeds_across_windows(workspace, monkeypatch):
     corpus, kb = workspace
-    import ingest.build as b
+    import wpkb.ingest.build as b
 
     monkeypatch.setattr(b, "EMBED_WINDOW", 3)  # several windows, documents finishing in between
     for i in range(3):
@@ -309,16 +310,16 @@ def test_streaming_build_reports_progress_and_embeds_across_windows(workspace, m
 def test_a_crash_in_the_reader_thread_reaches_the_caller_and_commits_nothing(workspace, monkeypatch):
     corpus, kb = workspace
     before = check_consistent(kb)
-    generation = store.read_manifest(kb).generation
+    generation = manifest.read_manifest(kb).generation
     make_pdf(corpus / "new.pdf", [["Honey bees visit about two thousand flowers a day."]])
-    import ingest.build as b
+    import wpkb.ingest.readahead as r
 
     def broken(*a, **k):
         raise RuntimeError("a bug in extraction")
 
-    monkeypatch.setattr(b, "extract", broken)
+    monkeypatch.setattr(r, "extract", broken)
     with pytest.raises(RuntimeError, match="a bug in extraction"):
         run(corpus, kb)
-    assert store.read_manifest(kb).generation == generation
+    assert manifest.read_manifest(kb).generation == generation
     assert check_consistent(kb) == before
     assert not [p for p in kb.iterdir() if p.name.endswith(".tmp")]

@@ -2,9 +2,11 @@
 
 import numpy as np
 
-from ingest.store import Lexical
-from ingest.terms import index_term
-from search.translate import PER_TERM, translation_groups
+from wpkb.ingest.bm25 import build_index
+from wpkb.ingest.terms import index_term
+from wpkb.search.lexical import Lexical
+from wpkb.search.settings import DEFAULT
+from wpkb.search.translate import translation_groups
 
 
 class Index:
@@ -26,7 +28,7 @@ def test_of_a_words_translations_the_ones_the_corpus_uses_most_come_first():
     counts = {"劳务": 2, "服务": 120, "业务": 40, "乘务": 1, "勤务": 1, "运营": 90, "客服": 5}
     out = translations(["service"], Index(counts))
     assert out[:4] == ["服务", "运营", "业务", "客服"]
-    assert len(out) == PER_TERM < len(counts)
+    assert len(out) == DEFAULT.translations_per_word < len(counts)
 
 
 def test_a_word_found_only_inside_two_word_glosses_is_still_translated():
@@ -72,7 +74,7 @@ def test_each_words_translations_form_one_group():
 
 
 def lexical(*chunks: str) -> Lexical:
-    return Lexical.build([(i + 1, " ".join(index_term(w) for w in text.split())) for i, text in enumerate(chunks)])
+    return Lexical(build_index([(i + 1, " ".join(index_term(w) for w in text.split())) for i, text in enumerate(chunks)]))
 
 
 def test_a_words_translations_count_as_one_term_in_bm25():

@@ -3,8 +3,8 @@
 import pytest
 
 from conftest import SHARED, dev_questions
-from ingest.build import build
-from search.retrieve import Searcher
+from wpkb.ingest.build import build
+from wpkb.search.retrieve import Searcher
 
 SEED = SHARED / "corpus" / "seed"
 

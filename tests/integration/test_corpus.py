@@ -10,9 +10,9 @@ import re
 import pytest
 
 from conftest import SHARED
-from ingest import ocr
-from ingest.errors import WpkbError
-from ingest.extract import extract
+from wpkb.ingest import ocr
+from wpkb.ingest.errors import WpkbError
+from wpkb.ingest.extract import extract
 
 CORPUS = SHARED / "corpus"
 

@@ -8,7 +8,7 @@ HEAVY = ("torch", "sentence_transformers", "faiss", "transformers")
 
 PROBE = """
 import json, sys
-from search.cli import app
+from wpkb.search.cli import app
 try:
     app(sys.argv[1:])
 except SystemExit:

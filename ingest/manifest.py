@@ -1,0 +1,143 @@
+"""The manifest and the generations it names: the KB's one commit point.
+
+A KB folder holds immutable *generations*: ``kb-NNNNNN.sqlite`` (rows.py),
+``vectors-NNNNNN.faiss`` (vectors.py) and ``bm25-NNNNNN/`` (bm25.py). ``manifest.json``
+names the current one; replacing it atomically is the commit, so a reader sees the old KB
+or the new one, never a mix, and a build killed at any moment leaves the last committed KB.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import WpkbError
+from .files import atomic_write
+from .terms import VERSION as TERMS_VERSION
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+LOCK = "write.lock"
+KEEP_GENERATIONS = 2  # the current one and its predecessor, for readers that just opened it
+_GEN_FILE = re.compile(r"^(kb|vectors|bm25)-(\d{6})(\.sqlite|\.faiss|)(\..*)?$")
+
+
+@dataclass
+class Manifest:
+    generation: int
+    model_id: str
+    model_name: str | None
+    dim: int
+    chunking: dict
+    committed_at: str
+    stats: dict = field(default_factory=dict)  # e.g. median_chunk_chars, for retrieval priors
+    format: int = FORMAT
+
+    @property
+    def db_file(self) -> str:
+        return f"kb-{self.generation:06d}.sqlite"
+
+    @property
+    def vectors_file(self) -> str:
+        return f"vectors-{self.generation:06d}.faiss"
+
+    @property
+    def bm25_dir(self) -> str:
+        return f"bm25-{self.generation:06d}"
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def read_manifest(kb_dir: Path) -> Manifest | None:
+    path = kb_dir / MANIFEST
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise WpkbError(f"{path} is unreadable ({e}); rebuild with `wpkb build --full`") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else None
+        raise WpkbError(f"the knowledge base in {kb_dir} has format {found}, this wpkb reads "
+                        f"format {FORMAT}; rebuild it with `wpkb build --full`")
+    try:
+        return Manifest(int(raw["generation"]), raw["model"]["id"], raw["model"].get("name"),
+                        int(raw["model"]["dim"]), dict(raw["chunking"]), raw["committed_at"], raw.get("stats", {}))
+    except (KeyError, TypeError, ValueError):
+        raise WpkbError(f"{path} is incomplete; rebuild with `wpkb build --full`") from None
+
+
+def write_manifest(kb_dir: Path, m: Manifest) -> None:
+    data = {"format": m.format, "generation": m.generation,
+            "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
+            "chunking": m.chunking, "committed_at": m.committed_at, "stats": m.stats,
+            "files": {"db": m.db_file, "vectors": m.vectors_file, "bm25": m.bm25_dir}}
+    atomic_write(kb_dir / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode())
+
+
+@contextmanager
+def write_lock(kb_dir: Path):
+    """Hold the KB's writer lock; a second writer fails at once with a clear message."""
+    from filelock import FileLock, Timeout
+
+    kb_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(kb_dir / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise WpkbError(f"another wpkb build, add, remove or watch is writing to {kb_dir}; "
+                        "wait for it to finish and run this again") from None
+    try:
+        remove_uncommitted(kb_dir)
+        yield
+    finally:
+        lock.release()
+
+
+def remove_uncommitted(kb_dir: Path) -> None:
+    """Delete files of generations that were never committed, or are too old to be read."""
+    m = read_manifest(kb_dir)
+    current = m.generation if m else 0
+    for p in kb_dir.iterdir():
+        match = _GEN_FILE.match(p.name)
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            p.unlink(missing_ok=True)
+        elif match:
+            gen, tmp = int(match.group(2)), match.group(4)
+            if tmp or gen > current or gen <= current - KEEP_GENERATIONS:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+
+def terms_current(m: Manifest) -> bool:
+    """Whether the KB's BM25 terms were made as ``terms.tokenize`` makes them now."""
+    return m.chunking.get("terms") == TERMS_VERSION
+
+
+def check_terms(m: Manifest, kb_dir: Path) -> None:
+    if not terms_current(m):
+        raise WpkbError(f"the knowledge base in {kb_dir} holds BM25 terms made by an older wpkb; run "
+                        "`wpkb build` to remake them (nothing is re-embedded)")
+
+
+def _without_terms(chunking: dict) -> dict:
+    return {k: v for k, v in chunking.items() if k != "terms"}
+
+
+def check_compatible(m: Manifest, model_id: str, chunking: dict, kb_dir: Path) -> None:
+    if m.model_id != model_id:
+        raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, not {model_id}; "
+                        "rebuild it with `wpkb build --full` (add --model to choose the model)")
+    # Terms are remade from the stored chunk texts (Writer.remake_terms); the rest needs a rebuild.
+    if _without_terms(m.chunking) != _without_terms(chunking):
+        raise WpkbError(f"the knowledge base in {kb_dir} was built with chunking {m.chunking}, not {chunking}; "
+                        "rebuild it with `wpkb build --full`")

@@ -1,0 +1,88 @@
+"""BM25 scores of a question against a generation's BM25 index, where a word's translations
+(or a title's words) count as one term: their best score in a chunk, not their sum."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..ingest.bm25 import Bm25Index
+
+
+class Lexical:
+    """Scores over a loaded ``Bm25Index``; rows are chunks, ``ids`` maps row -> chunk id."""
+
+    def __init__(self, index: Bm25Index):
+        self.bm25 = index.bm25
+        self.ids = index.ids
+        self.vocabulary = self.bm25.vocab_dict if self.bm25 is not None else {}
+        self._rows: dict[int, int] | None = None  # chunk id -> row, made on first use
+
+    def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
+        """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed."""
+        if self._rows is None:
+            self._rows = {int(c): i for i, c in enumerate(self.ids)}
+        rows = self._rows
+        return {c: float(scores[rows[c]]) if c in rows else 0.0 for c in chunk_ids}
+
+    def doc_freq(self, term: str) -> int:
+        """How many chunks hold the term."""
+        col = self.vocabulary.get(term)
+        if col is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[col + 1] - indptr[col])
+
+    def scores(self, terms: list[str], alternatives: Sequence[list[str]] = ()) -> np.ndarray:
+        """BM25 score of every chunk (in ``ids`` order) for the query terms, plus, for each
+        list of ``alternatives`` (a word's translations), the best score of its terms in
+        that chunk: alternatives count as one word however many there are."""
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        if self.bm25 is None:
+            return total
+        known = [t for t in terms if t in self.vocabulary]
+        if known:
+            total += np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        for group in alternatives:
+            total += self._best(group)
+        return total
+
+    def _best(self, terms: list[str]) -> np.ndarray:
+        """Per chunk, the highest BM25 score of any one of the terms (0 where none occurs),
+        read from each term's postings (bm25s keeps a term's per-chunk scores as a column)."""
+        s = self.bm25.scores
+        best = np.zeros(len(self.ids), dtype=np.float32)
+        for t in terms:
+            col = self.vocabulary.get(t)
+            if col is not None:
+                start, end = s["indptr"][col], s["indptr"][col + 1]
+                rows = s["indices"][start:end]
+                best[rows] = np.maximum(best[rows], s["data"][start:end])
+        return best
+
+
+def bm25_query(own: list[str], alternatives: list[list[str]], claimed: set[str],
+               titles: Sequence[list[str]] = ()) -> tuple[list[str], list[list[str]]]:
+    """The BM25 query from the index terms of the question's words and of each word's
+    translations (one list of alternatives per word): a claimed report's name terms are
+    left out unless nothing else is left, and the terms of each title in the question
+    (``titles``) become one list of alternatives."""
+    kept = [t for t in own if t not in claimed]
+    kept_alternatives = [a for a in ([t for t in g if t not in claimed] for g in alternatives) if a]
+    if not (kept or kept_alternatives):
+        kept, kept_alternatives = list(own), list(alternatives)
+    for title in titles:
+        inside = list(dict.fromkeys(t for t in title if t in kept))
+        if len(inside) > 1:
+            for t in inside:
+                kept.remove(t)  # one occurrence: the word may be asked outside the title too
+            kept_alternatives.append(inside)
+    return kept, kept_alternatives
+
+
+def bm25_scores(lex: Lexical, terms: list[str], alternatives: list[list[str]],
+                allowed: np.ndarray | None) -> np.ndarray:
+    """Every chunk's BM25 score (in the BM25 index's order), 0 outside ``allowed``."""
+    scores = lex.scores(terms, alternatives)
+    return np.where(np.isin(lex.ids, allowed), scores, 0.0) if allowed is not None else scores
