@@ -1,20 +1,26 @@
-"""Pick the sentences of the top passages that answer the question best, and say whether the
-evidence is strong enough to present them as the answer."""
+"""Pick the sentences of the top pages that answer the question, and say how likely they hold
+the answer.
+
+Sentences are scored in two steps. Every sentence of the top pages gets the standard score of
+its BM25 (the question's words and their translations) plus a bonus for holding the kind of
+thing asked; the best few are then embedded and gain their cosine's standard score. Embedding
+only those few keeps a warm answer fast; the rest could not have won.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..ingest.chunk import sentence_spans
-from ..ingest.clean import HAN, is_han, normalise_chars
 from ..ingest.embed import Embedder
-from .retrieve import Passage
+from ..ingest.terms import tokenize
+from .asks import asked
+from .confidence import Evidence, evidence, probability
+from .fusion import standardised
+from .retrieve import Passage, Query
+from .sentences import Candidate, candidates, weights
 from .settings import DEFAULT, Settings
-
-_TERMS = re.compile(rf"[a-z0-9]+(?:\.[0-9]+)?%?|[{HAN}]")
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Answer:
     sentences: tuple[AnswerSentence, ...]
     passages: tuple[Passage, ...]
     confident: bool | None = None  # None: the mode gives no calibrated signal
+    confidence: float | None = None  # the probability that the answer sentences hold the answer
+    evidence: Evidence | None = None  # what the confidence was computed from
 
     def highlights(self, ref: int) -> list[tuple[int, int]]:
         """The answer spans in passage ``ref`` (1-based), in the order the sentences rank."""
@@ -43,58 +51,65 @@ class Answer:
 
     def as_dict(self) -> dict:
         return {"question": self.question, "confident": self.confident,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "answer": [s.as_dict() for s in self.sentences],
                 "passages": [dict(p.as_dict(), highlights=[list(h) for h in self.highlights(i)], ref=i)
                              for i, p in enumerate(self.passages, 1)]}
 
 
-def terms(text: str) -> set[str]:
-    """Latin words and numbers, plus Chinese character bigrams."""
-    toks = _TERMS.findall(normalise_chars(text).lower())
-    out = {t for t in toks if not is_han(t)}
-    han = [t for t in toks if is_han(t)]
-    out.update(a + b for a, b in zip(han, han[1:]))
-    return out
+def scored(query: Query, cands: list[Candidate], embedder: Embedder,
+           settings: Settings) -> list[tuple[float, float, Candidate]]:
+    """(score, cosine, candidate) of the candidates worth embedding, best first."""
+    cheap = standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
+    keep = np.argsort(-cheap, kind="stable")[:settings.sentences_embedded]
+    kept = [cands[i] for i in keep]
+    cosines = embedder.passages([c.text for c in kept], light=True) @ query.vector
+    final = cheap[keep] + settings.cosine_weight * standardised(np.asarray(cosines, dtype=np.float64))
+    order = np.argsort(-final, kind="stable")
+    return [(float(final[i]), float(cosines[i]), kept[i]) for i in order]
 
 
-def overlap(question_terms: set[str], sentence: str) -> float:
-    if not question_terms:
-        return 0.0
-    return len(question_terms & terms(sentence)) / len(question_terms)
+def _widened(p: Passage, page_text: str, spans: list[tuple[int, int]]) -> Passage:
+    """The passage grown to hold its answer sentences (page offsets), so they are cited in place."""
+    start = min([p.char_start] + [a for a, _ in spans])
+    end = max([p.char_end] + [b for _, b in spans])
+    if (start, end) == (p.char_start, p.char_end):
+        return p
+    return replace(p, text=page_text[start:end], char_start=start, char_end=end)
 
 
-def is_confident(passages: tuple[Passage, ...], mode: str, settings: Settings = DEFAULT) -> bool | None:
-    if mode != "hybrid":
-        return None
-    if not passages:
-        return False
-    top = passages[0]
-    return top.similarity >= settings.confident_cosine and (
-        top.score >= settings.confident_score or top.lead >= settings.confident_lead)
-
-
-def answer(question: str, qvec: np.ndarray, passages: tuple[Passage, ...], embedder: Embedder,
-           mode: str = "hybrid", settings: Settings = DEFAULT) -> Answer:
-    """The best one to three sentences, each tied to its passage."""
-    confident = is_confident(passages, mode, settings)
-    candidates: list[tuple[int, int, int]] = []  # (passage index, start, end)
-    for i, p in enumerate(passages[:settings.answer_passages]):
-        for a, b in sentence_spans(p.text):
-            if b - a >= settings.min_sentence_chars:
-                candidates.append((i, a, b))
-    if not candidates:
-        return Answer(question, (), passages, confident)
-    texts = [passages[i].text[a:b] for i, a, b in candidates]
-    sims = embedder.passages(texts, light=True) @ qvec
-    qterms = terms(question)
-    scored = sorted(
-        (float(sim) + settings.overlap_weight * overlap(qterms, t), c, t)
-        for sim, c, t in zip(sims, candidates, texts)
-    )[::-1]
-    best = scored[0][0]
-    chosen = []
-    for score, (i, a, b), text in scored[:settings.max_sentences]:
-        if score < best - settings.margin:
+def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, int], str], lexical,
+           embedder: Embedder, mode: str = "hybrid", settings: Settings = DEFAULT) -> Answer:
+    """The best one to three sentences, each tied to its passage, and the confidence in the first."""
+    w = weights(query, lexical.doc_freq, len(lexical.ids))
+    cands, page_terms = candidates(query, passages, pages, w, settings)
+    hybrid = mode == "hybrid"
+    if not cands:
+        return Answer(query.text, (), passages, False if hybrid else None, 0.0 if hybrid else None)
+    ranked = scored(query, cands, embedder, settings)
+    best_score = ranked[0][0]
+    chosen: list[tuple[float, Candidate]] = []
+    for score, _, c in ranked:
+        if len(chosen) == settings.max_sentences or score < best_score - settings.margin:
             break
-        chosen.append(AnswerSentence(text, i + 1, a, b, score))
-    return Answer(question, tuple(chosen), passages, confident)
+        if not any(o.ref == c.ref and o.start < c.end and c.start < o.end for _, o in chosen):
+            chosen.append((score, c))
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for _, c in chosen:
+        spans.setdefault(c.ref, []).append((c.start, c.end))
+    widened = tuple(_widened(p, pages.get((p.doc_id, p.page), p.text), spans[i]) if i in spans else p
+                    for i, p in enumerate(passages, 1))
+    sentences = tuple(AnswerSentence(c.text, c.ref, c.start - widened[c.ref - 1].char_start,
+                                     c.end - widened[c.ref - 1].char_start, score) for score, c in chosen)
+    ev = None
+    confidence = None
+    if hybrid:
+        best = ranked[0]
+        margin = best[0] - ranked[1][0] if len(ranked) > 1 else settings.margin
+        p = passages[best[2].ref - 1]
+        ev = evidence(query.text, best[2], best[1], margin, page_terms[best[2].ref], set(tokenize(best[2].text)),
+                      pages.get((p.doc_id, p.page), p.text), w, lexical.doc_freq, passages[0].similarity,
+                      passages[0].lead, bool(asked(query.text)))
+        confidence = probability(ev, settings.confidence_weights, settings.confidence_bias)
+    confident = None if confidence is None else confidence >= settings.confident_at
+    return Answer(query.text, sentences, widened, confident, confidence, ev)

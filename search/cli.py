@@ -23,14 +23,17 @@ def _page_ref(doc: str, page: int, label: str | None, ocr: bool = False) -> str:
 
 
 def _print_answer(ans) -> None:
+    sure = "" if ans.confidence is None else f" (confidence {ans.confidence:.2f})"
     if ans.confident is False:
-        out.print("[bold yellow]No passage in the indexed reports answers this well.[/] Closest:")
-        out.print()
-    elif ans.sentences:
-        out.print("[bold]Answer[/]")
-        for s in ans.sentences:
-            out.print(Text("  ") + Text(visible(s.text)) + Text(f" [{s.ref}]", style="cyan"))
-        out.print()
+        out.print("[bold yellow]No passage in the indexed reports answers this well.[/] Closest" + sure + ":",
+                  soft_wrap=True)
+        shown_sentences = ans.sentences[:1]
+    else:
+        out.print("[bold]Answer[/]" + sure)
+        shown_sentences = ans.sentences
+    for s in shown_sentences:
+        out.print(Text("  ") + Text(visible(s.text)) + Text(f" [{s.ref}]", style="cyan"))
+    out.print()
     for i, p in enumerate(ans.passages, 1):
         same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""
         out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label, p.ocr), style="bold")
@@ -104,7 +107,6 @@ def ask(
     as_json: JsonOpt = False,
 ):
     """Answer a question with cited passages (report, page) and the best answer sentences."""
-    from .answer import answer
     from .retrieve import Searcher
 
     searcher = Searcher(kb_path(kb, corpus))
@@ -112,8 +114,7 @@ def ask(
         if question is None:
             _interactive(searcher, k, doc, mode, as_json)
             return
-        qvec, passages = searcher.search(question, k=k, doc=doc, mode=mode)
-        ans = answer(question, qvec, passages, searcher.embedder, mode)
+        ans = searcher.ask(question, k=k, doc=doc, mode=mode)
     finally:
         searcher.close()
     _show(ans, as_json)
@@ -122,14 +123,15 @@ def ask(
 @app.command(name="eval")
 @friendly_errors
 def evaluate(
-    questions: Annotated[Path, typer.Argument(help="JSONL: question, doc (relative to the corpus), pages, kind, lang.")],
+    questions: Annotated[list[Path], typer.Argument(
+        help="JSONL files: question, doc (relative to the corpus), pages, evidence, kind, lang.")],
     k: Annotated[int, typer.Option("-k", min=1, help="How many passages to rank per question.")] = 10,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
     corpus: CorpusOpt = Path("corpus"),
     kb: KbOpt = None,
     as_json: JsonOpt = False,
 ):
-    """Measure retrieval on a question set with gold pages: Recall@1, Recall@5, MRR@10."""
+    """Measure answers on question sets with gold pages: R@1, R@5, MRR@10, answer@1/@3, confidence."""
     from .evaluate import evaluate as run_eval
     from .evaluate import load_questions
     from .retrieve import Searcher
@@ -146,19 +148,34 @@ def evaluate(
     if as_json:
         print_json(summary)
         return
-    t = Table("questions", "n", "R@1", "R@5", "MRR@10")
+    _print_eval(summary, mode, k)
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_eval(summary: dict, mode: str, k: int) -> None:
+    t = Table("questions", "n", "R@1", "R@5", "MRR@10", "answer@1", "answer@3")
     rows = [("all answerable", summary["overall"])]
     rows += [(f"kind={name}", m) for name, m in summary["by_kind"].items()]
     rows += [(f"lang={name}", m) for name, m in summary["by_lang"].items()]
     for name, m in rows:
-        t.add_row(name, str(m["n"]), f"{m['recall@1']:.2f}", f"{m['recall@5']:.2f}", f"{m['mrr@10']:.2f}")
+        if m["n"]:
+            t.add_row(name, str(m["n"]), *(_cell(m[key]) for key in ("recall@1", "recall@5", "mrr@10", "answer@1",
+                                                                      "answer@3")))
     out.print(f"mode {mode}, k {k}")
     out.print(t)
-    signal = summary["no_answer_signal"]
-    if signal:
-        out.print(f"no-answer signal: {signal['unanswerable_not_confident']}/{signal['unanswerable']} unanswerable "
-                  f"questions flagged not confident; {signal['answerable_confident']}/{signal['answerable']} "
-                  "answerable ones confident")
+    c = summary["confidence"]
+    if c:
+        out.print(f"confidence: {c['answerable_confident']}/{c['answerable']} answerable confident, "
+                  f"{c['unanswerable_flagged']}/{c['unanswerable']} unanswerable flagged, "
+                  f"precision {_cell(c['confident_precision'])} of {c['confident']} confident answers"
+                  + (f"; {c['report_not_in_kb_flagged']}/{c['report_not_in_kb']} questions about reports not in "
+                     "this KB flagged" if c["report_not_in_kb"] else ""))
+        traps = ", ".join(f"{name} {v['flagged']}/{v['n']}" for name, v in summary["by_trap"].items())
+        if traps:
+            out.print(f"unanswerable flagged by trap: {shown(traps)}")
     for miss in summary["missed"]:
         first = f"{miss['first'][0]} p.{miss['first'][1]}" if miss["first"] else "nothing"
         out.print(f"[yellow]missed[/] {shown(miss['id'])} {shown(miss['question'])}\n"

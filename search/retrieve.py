@@ -22,17 +22,31 @@ from .lexical import Lexical, bm25_query, bm25_scores
 from .names import ReportNames, kinds
 from .priors import prior
 from .settings import DEFAULT, Settings
-from .translate import translation_groups
+from .translate import translations
 
 MODES = ("hybrid", "dense", "bm25")
+MAX_QUESTION_CHARS = 2_000  # a question, not a pasted document: tokenising 200k characters took minutes
 # A title in 《》 (a law, a book, a report) names one thing: its words count as one BM25 term
 # (their best in a chunk), as a word's translations do (docs/retrieval.md).
 _TITLE = re.compile(r"《([^《》]+)》")
 
 
 @dataclass(frozen=True)
+class Query:
+    """A question as retrieval saw it: its vector, its words and their index terms, and each
+    word's dictionary translations in the index (which the answer sentences are scored by too)."""
+
+    text: str
+    vector: np.ndarray
+    words: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # index_term of each word
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (word or word pair, index terms)
+
+
+@dataclass(frozen=True)
 class Passage:
     chunk_id: int
+    doc_id: int
     doc: str  # path relative to the corpus
     page: int
     label: str | None
@@ -76,14 +90,16 @@ class Searcher:
 
     def warm(self) -> None:
         """Load everything a question needs now, so the first answer is as quick as the rest."""
-        self.search("warm up", k=1)
+        self.ask("warm up", k=1)
 
     def ask(self, question: str, k: int = 5, doc: str | None = None, mode: str = "hybrid"):
         """The answer: the top-k passages, the sentences that answer, and whether to trust them."""
         from .answer import answer
 
-        qvec, passages = self.search(question, k=k, doc=doc, mode=mode)
-        return answer(question, qvec, passages, self.embedder, mode, self.settings)
+        query, passages = self.search(question, k=k, doc=doc, mode=mode)
+        pages = {(p.doc_id, p.page): self.kb.page_text(p.doc_id, p.page)
+                 for p in passages[:self.settings.answer_pages]}
+        return answer(query, passages, pages, self.lexical(), self.embedder, mode, self.settings)
 
     def lexical(self) -> Lexical:
         if self._lexical is None:
@@ -94,25 +110,31 @@ class Searcher:
         return self.embedder.queries([normalise_chars(question)])[0]
 
     def search(self, question: str, k: int = 5, doc: str | None = None,
-               mode: str = "hybrid") -> tuple[np.ndarray, tuple[Passage, ...]]:
-        """The question's vector and its top-k passages, the best chunk of each page."""
+               mode: str = "hybrid") -> tuple[Query, tuple[Passage, ...]]:
+        """The question as a Query, and its top-k passages, the best chunk of each page."""
         if not question.strip():
             raise WpkbError("the question is empty; ask something, e.g. `wpkb ask \"What is AI marketing?\"`")
         if k < 1:
             raise WpkbError("-k must be at least 1")
         if mode not in MODES:
             raise WpkbError(f"unknown mode '{mode}'; use one of {', '.join(MODES)}")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise WpkbError(f"the question has {len(question):,} characters; ask in at most {MAX_QUESTION_CHARS:,} "
+                            "(a question, not a document)")
         allowed = self.kb.chunk_ids(self.document(doc).id) if doc else None
         cfg = self.settings
         qvec = self.embed_question(question)
         pool = max(cfg.pool, k * cfg.candidates_per_result)
+        lex = self.lexical()
+        asked = words(question)
+        translated = translations(asked, lex, cfg.translations_per_word)
+        groups = [g for _, g in translated if g]
+        own = [index_term(w) for w in asked]
+        query = Query(question, qvec, tuple(asked), tuple(own),
+                      tuple((w, tuple(index_term(t) for t in g)) for w, g in translated if g))
         if mode == "dense":
             fused = dict(nearest(self.kb.index(), qvec, pool, allowed))
         else:
-            lex = self.lexical()
-            asked = words(question)
-            groups = translation_groups(asked, lex, cfg.translations_per_word)
-            own = [index_term(w) for w in asked]
             alternatives = [[index_term(w) for w in g] for g in groups]
             asked_names = set(own).union(*alternatives, kinds(question))  # kinds: BM25 leaves them out
             named = self.report_names().coverage(asked_names) if mode == "hybrid" else {}
@@ -142,10 +164,10 @@ class Searcher:
         for i, ((cid, score), cos) in enumerate(zip(chosen, cosines)):
             r = rows[cid]
             lead = score - (ranked[i + 1][1] if i + 1 < len(ranked) else min(score, 0.0))
-            passages.append(Passage(cid, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
+            passages.append(Passage(cid, r.doc_id, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
                                     ocr=r.page_status == "ocr", similarity=float(cos), lead=lead,
                                     same_text_pages=tuple(same_pages.get(cid, ()))))
-        return qvec, tuple(passages)
+        return query, tuple(passages)
 
     def report_names(self) -> ReportNames:
         if self._names is None:

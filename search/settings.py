@@ -26,16 +26,22 @@ class Settings:
     short_gamma: float = 1.0  # ... (length / that) ** gamma of it
     leader_share: float = 0.15  # dot leaders filling this share of a chunk make it a contents page
     leader_keep: float = 0.3  # contents pages and reference lists keep at least this share of their lead
-    # -- answer sentences
-    answer_passages: int = 3  # sentences are drawn from this many top passages
-    max_sentences: int = 3
-    margin: float = 0.04  # a sentence this close to the best one is shown too
-    overlap_weight: float = 0.3  # term overlap catches exact figures and names the embedding blurs
+    # -- answer sentences (bench/fit_answer.py; docs/answers.md)
+    answer_pages: int = 5  # sentences come from this many top pages: 0.93 of gold evidence lies in them
     min_sentence_chars: int = 6
-    # -- confidence (hybrid mode): the top passage is close to the question and stands out
-    confident_cosine: float = 0.75  # cosine of the top passage to the question
-    confident_score: float = 2.4  # 0.21 above the highest unanswerable dev question's fused score
-    confident_lead: float = 1.5  # or this far above the next page (small KBs, cross-lingual hits)
+    sentence_k1: float = 1.2  # BM25 over a sentence's terms, the textbook values
+    sentence_b: float = 0.75
+    kind_weight: float = 1.0  # bonus (standard units) for holding the kind of thing asked (number, date...)
+    cosine_weight: float = 0.25  # the cosine's standard score: the small model adds little beyond the words
+    sentences_embedded: int = 6  # only the best by words and kind are embedded (for speed)
+    max_sentences: int = 3
+    margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
+    # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
+    # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.9`
+    confidence_weights: tuple[float, ...] = (6.484, -1.385, 1.535, 0.171, -0.459, 0.536, -1.086, -2.278, 1.066,
+                                             2.014, 0.221, 0.738, 3.879)
+    confidence_bias: float = -8.863
+    confident_at: float = 0.69  # lowest probability whose confident dev answers are >= 90% right
 
     def as_dict(self) -> dict:
         return asdict(self)

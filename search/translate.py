@@ -46,7 +46,14 @@ def translation_groups(words: list[str], lexical: Lexical,
     its words in the other language that the index holds; words without any are left out.
     Of a word's translations, the ones more chunks hold come first: the corpus's own usage
     picks the sense ("service" -> 服务 rather than 劳务)."""
-    groups: list[list[str]] = []
+    return [kept for _, kept in translations(words, lexical, per_word) if kept]
+
+
+def translations(words: list[str], lexical: Lexical,
+                 per_word: int = DEFAULT.translations_per_word) -> list[tuple[str, list[str]]]:
+    """(word or adjacent English pair, its translations in the index), as ``translation_groups``
+    makes them, with the word each group translates."""
+    groups: list[tuple[str, list[str]]] = []
     seen = set(words)
     latin = [w for w in words if not is_chinese(w)]
     phrases = [f"{a} {b}" for a, b in zip(latin, latin[1:])]
@@ -59,6 +66,5 @@ def translation_groups(words: list[str], lexical: Lexical,
                     found[c] = df
         kept = sorted(found, key=found.get, reverse=True)[:per_word]
         seen.update(kept)
-        if kept:
-            groups.append(kept)
+        groups.append((word, kept))
     return groups

@@ -221,7 +221,7 @@ def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
         {"id": "a", "question": "大熊猫每天吃多少公斤竹子?", "doc": "zh_report.pdf", "pages": [2],
-         "kind": "numeric", "lang": "zh"},
+         "kind": "numeric", "lang": "zh", "evidence": "每天要吃十二到三十八公斤的竹子"},
         {"id": "b", "question": "Who analysed the Sicilian Defence in 1594?", "doc": "en_digest.pdf", "pages": [3],
          "kind": "fact", "lang": "en"},
         {"id": "c", "question": "Which chess opening is played in Yunnan?", "doc": "zh_report.pdf", "pages": [1],
@@ -235,9 +235,12 @@ def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):
     assert summary["by_lang"]["zh"]["recall@1"] == 1.0
     assert summary["by_kind"]["numeric"]["mrr@10"] == 1.0
     assert [m["id"] for m in summary["missed"]] == ["c"]
-    assert summary["no_answer_signal"]["unanswerable"] == 1
+    assert summary["confidence"]["unanswerable"] == 1 and summary["confidence"]["answerable"] == 3
+    assert summary["by_kind"]["numeric"]["answer@1"] == 1.0  # the first answer sentence holds the evidence
+    assert {q["id"]: q["answer_rank"] for q in summary["questions"]}["a"] == 1
+    assert summary["settings"]["confident_at"] > 0
     human = runner.invoke(app, ["eval", str(questions), "--kb", str(built[1])]).stdout
-    assert "R@5" in human and "missed c" in human
+    assert "R@5" in human and "answer@1" in human and "missed c" in human
 
 
 def test_eval_rejects_a_malformed_question_file(built, runner, tmp_path):

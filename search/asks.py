@@ -1,0 +1,80 @@
+"""What a question asks for (a number, a date, a person, a name or code) and what a sentence
+offers, so the sentence that holds the asked-for thing can win over one that only repeats
+the question's words. Patterns for Chinese and English questions alike."""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION = "number", "date", "person", "name", "percent", "definition"
+
+_ASKS = {
+    PERCENT: re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b"
+                        r"|\bhow many percent\b"
+                        r"|百分之|比例|占比|比重|百分比|渗透率|增长率|增速|份额", re.I),
+    NUMBER: re.compile(r"\bhow (?:many|much|large|big|far|long|often|fast|high|heavy|old|tall|wide|deep"
+                       r"|frequently)\b"
+                       r"|\bwhat (?:percentage|percent|share|proportion|fraction|number|amount|rate|ratio|size|value)\b"
+                       r"|^what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount|total)\b"
+                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量|比例|占比|比重|百分比"
+                       r"|增长率|增速|份额", re.I),
+    DATE: re.compile(r"^when\b|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
+                     r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
+                     r"|哪一?年|哪一?天|哪一?月|何时|什么时候|几月|几号|日期|年份", re.I),
+    PERSON: re.compile(r"\bwho(?:m|se)?\b|谁|哪位|何人", re.I),
+    DEFINITION: re.compile(r"^what (?:is|are) (?:an? )?[\w-]+(?: [\w-]+)?\?$|\bdefine[sd]?\b|\bdefinition\b"
+                           r"|\bwhat does .+ mean\b|\brefer(?:s|red)? to\b"
+                           r"|指的是什么|是指什么|是什么意思|的定义|什么是|含义", re.I),
+    NAME: re.compile(r"\bwhich\b|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
+                     r"|\bcalled\b|\bnamed\b|\bwhat (?:standard|algorithm|protocol|framework|model|method|tool|law)"
+                     r"|哪[种个家款项部类些]|什么(?:算法|标准|协议|技术|模型|方法|机制|框架|名称|工具|法律|平台)"
+                     r"|叫什么|名称|称为|简称", re.I),
+}
+
+_EN_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                    "hundred thousand million billion trillion half dozen percent").split()
+_OFFERS = {
+    PERCENT: re.compile(r"\d\s*%|\bper ?cent\b|百分之|成(?![为立本员功果熟])", re.I),
+    NUMBER: re.compile(r"\d|\b(?:" + "|".join(_EN_NUMBER_WORDS) + r")\b"
+                       r"|\b(?:daily|weekly|monthly|quarterly|annually|yearly|hourly)\b|每[日天周月年季]"
+                       r"|[一二两三四五六七八九十百千万亿]+[个家种项次倍成位条层级类名人所亿万元%]", re.I),
+    DATE: re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*[月日]|\d{4}\s*年"
+                     r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
+                     re.I),
+    DEFINITION: re.compile(r"\brefers? to\b|\bis defined as\b|\bmeans\b|\bis (?:a|an|the) (?:process|method|way|term)\b"
+                           r"|是指|指的是|是一种|被定义为|定义为|即是|意思是", re.I),
+    # two capitalised words in a row not at the start ("Giulio Polerio"), or a Chinese name after a title word
+    PERSON: re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z]\.?)?(?: [A-Z][a-z]+)+"
+                       r"|(?:创始人|董事长|总裁|CEO|主席|院长|所长|负责人|作者|教授|博士|先生|女士)"),
+    # a code or proper name: capitals with digits or joiners (HMAC_DRBG, SM4, GB/T 35273, ISO 27001), or in 《》
+    NAME: re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9]*[_\-/][A-Z0-9][A-Za-z0-9_\-/]*|[A-Z]+\d+[A-Za-z]*"
+                     r"|[A-Z]{2,}(?:/[A-Z]+)? ?\d[\d\-.:]*[A-Z]?)(?![A-Za-z0-9])"
+                     r"|(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z][a-z]+)+"
+                     r"|《[^》]+》|“[^”]{2,20}”|\"[^\"]{2,20}\""),
+}
+
+
+_DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+                    r"\.? \d{1,2}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d|\b(?:1[89]|20)\d\d\b(?!\s*(?:万|亿|元|%|个|家|人))"
+                    r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日", re.I)
+
+
+def asked(question: str) -> frozenset[str]:
+    """The kinds of thing the question asks for (empty for a why or how question)."""
+    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(question))
+
+
+def offered(sentence: str) -> frozenset[str]:
+    """The kinds of thing the sentence holds. A date is no count: "On December 8, 2011" offers a
+    date, not the number a "how many" question asks for."""
+    kinds = {kind for kind, pattern in _OFFERS.items() if kind != NUMBER and pattern.search(sentence)}
+    if _OFFERS[NUMBER].search(_DATES.sub(" ", sentence)):
+        kinds.add(NUMBER)
+    return frozenset(kinds)
+
+
+def type_match(asks: frozenset[str], offers: frozenset[str]) -> float:
+    """1 when the sentence holds everything asked, 0 when nothing; 0 for a question that asks for
+    no particular kind of thing (every sentence is alike then)."""
+    return len(asks & offers) / len(asks) if asks else 0.0

@@ -1,0 +1,107 @@
+"""The candidate answer sentences of the top pages, and what each says about the question
+without a model: how much of the question it holds (BM25 over the question's words, a word's
+translations counting as one), and whether it holds the kind of thing asked for."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..ingest.chunk import sentence_spans
+from ..ingest.terms import tokenize
+from .asks import asked, offered, type_match
+from .retrieve import Passage, Query
+from .settings import Settings
+
+# A sentence runs into the next when it ends on a clause mark or with no end mark at all (a line
+# break split it), or when the next one points back at it ("这在…中发生过", "This is…").
+_RUNS_ON = re.compile(r"(?:[:：;；,，、]|[^。！？!?.…\"'”’)）」』】\]])\s*$")
+_POINTS_BACK = re.compile(r"^(?:这|该|其|此|上述|以上|前者|后者|它|分别|其中|包括|即|例如|比如"
+                          r"|(?:It|This|These|That|Those|They|Such|Its|Their|Both|Each|Including|Namely)\b)")
+_QUESTION = re.compile(r"[?？]\s*$")  # an FAQ's heading asks; it never answers
+_SHORT = 12  # characters: a heading or fragment, shown with what follows
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ref: int  # 1-based number of the passage whose page holds it
+    start: int  # offsets in that page's text
+    end: int
+    text: str
+    bm25: float  # of the question's words, as a share of the most a sentence could score
+    kind: float  # share of the kinds of thing asked (number, date, ...) that it holds
+
+
+@dataclass(frozen=True)
+class Weights:
+    """IDF of each of the question's words (or its translations) in the KB."""
+
+    groups: tuple[dict[str, float], ...]
+
+    @property
+    def total(self) -> float:
+        return sum(max(g.values()) for g in self.groups) or 1.0
+
+
+def idf(df: int, n: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
+    """One group per question word: the word's index term and its translations, each with its IDF.
+    An English word pair's translation ("market share" -> 市场份额) joins both words' groups."""
+    by_word = dict(query.translations)
+    groups, seen = [], set()
+    for word, term in zip(query.words, query.terms):
+        alts = {term, *by_word.get(word, ())}
+        for pair, translated in query.translations:
+            if " " in pair and word in pair.split():
+                alts.update(translated)
+        key = frozenset(alts)
+        if key not in seen:
+            seen.add(key)
+            groups.append({a: idf(doc_freq(a), n_chunks) for a in alts})
+    return Weights(tuple(groups))
+
+
+def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> float:
+    """BM25 of a sentence's terms for the question's groups (each group scores its best term)."""
+    counts, length = Counter(terms), len(terms)
+    score = 0.0
+    for group in w.groups:
+        score += max((weight * counts[t] * (k1 + 1) / (counts[t] + k1 * (1 - b + b * length / avg_len))
+                      for t, weight in group.items() if counts[t]), default=0.0)
+    return score / w.total
+
+
+def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, int], str], w: Weights,
+               settings: Settings) -> tuple[list[Candidate], dict[int, set[str]]]:
+    """Every sentence of the top pages' text (the answer often sits beside the retrieved chunk),
+    and a sentence joined with the next where it runs into it; and each page's terms, by ref."""
+    spans_of: list[tuple[int, str, list[tuple[int, int]], list[list[str]]]] = []
+    for ref, p in enumerate(passages[:settings.answer_pages], 1):
+        text = pages.get((p.doc_id, p.page), p.text)
+        spans = [s for s in sentence_spans(text) if s[1] - s[0] >= settings.min_sentence_chars]
+        spans_of.append((ref, text, spans, [tokenize(text[a:b]) for a, b in spans]))
+    lengths = [len(t) for *_, terms in spans_of for t in terms]
+    avg = max(1.0, sum(lengths) / max(1, len(lengths)))
+    asks = asked(query.text)
+    out = []
+    for ref, text, spans, terms in spans_of:
+        scores = [bm25(w, t, avg, settings.sentence_k1, settings.sentence_b) for t in terms]
+        for i, (a, b) in enumerate(spans):
+            sentence = text[a:b]
+            if _QUESTION.search(sentence):
+                continue
+            last = i + 1 == len(spans)
+            runs_on = not last and (_RUNS_ON.search(sentence) is not None or len(sentence) < _SHORT)
+            if not runs_on:  # a clause that runs on, or a heading, is never shown alone
+                out.append(Candidate(ref, a, b, sentence, scores[i], type_match(asks, offered(sentence))))
+            if runs_on or (not last and _POINTS_BACK.match(text[spans[i + 1][0]:spans[i + 1][1]])):
+                end = spans[i + 1][1]
+                joined = text[a:end]
+                out.append(Candidate(ref, a, end, joined, max(scores[i], scores[i + 1]),
+                                     type_match(asks, offered(joined))))
+    return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}

@@ -1,0 +1,113 @@
+"""The answer layer: sentences chosen for what the question asks, from the whole page around the
+retrieved chunk, shown in place, with a probability for the first one."""
+
+import numpy as np
+
+import fake_embedder
+from wpkb.ingest.terms import index_term, words
+from wpkb.search.answer import answer
+from wpkb.search.asks import DATE, DEFINITION, NAME, NUMBER, PERSON, asked, offered
+from wpkb.search.evaluate import gold_paths, holds, Question
+from wpkb.search.retrieve import Passage, Query
+from wpkb.search.settings import DEFAULT
+
+
+class Lexical:
+    """Stands in for the BM25 index: document frequencies over a KB of 100 chunks."""
+
+    ids = np.arange(100)
+
+    def __init__(self, df=None):
+        self.df = df or {}
+
+    def doc_freq(self, term):
+        return self.df.get(term, 1)
+
+
+class Embedder:
+    def passages(self, texts, batch_size=32, light=False):
+        return fake_embedder.embed(list(texts))
+
+
+def query(text):
+    ws = words(text)
+    return Query(text, fake_embedder.embed([text])[0], tuple(ws), tuple(index_term(w) for w in ws))
+
+
+def passage(text, start, end, ref_page=3, score=2.0):
+    return Passage(7, 1, "report.pdf", ref_page, None, score, text[start:end], start, end, similarity=0.9, lead=1.0)
+
+
+def ask(question, page_text, chunk, df=None):
+    start = page_text.index(chunk)
+    p = passage(page_text, start, start + len(chunk))
+    return answer(query(question), (p,), {(1, 3): page_text}, Lexical(df), Embedder(), "hybrid", DEFAULT)
+
+
+def test_questions_say_what_they_ask_for():
+    assert NUMBER in asked("How many public comments did the agency receive?")
+    assert NUMBER in asked("2021年我国数字经济规模达到多少?")
+    assert DATE in asked("《数据法》是哪天生效的?") and DATE in asked("When did the act take effect?")
+    assert PERSON in asked("一知智能的创始人兼CEO是谁?")
+    assert NAME in asked("FLEX协议采用哪种安全伪随机数生成算法?")
+    assert DEFINITION in asked("What is federated learning?")
+    assert asked("Why do brands struggle to grow?") == frozenset()
+
+
+def test_a_date_is_not_the_count_a_how_many_question_asks_for():
+    assert NUMBER not in offered("On December 8, 2011, the agency hosted a workshop.")
+    assert NUMBER in offered("After the workshop the agency received eighty public comments.")
+    assert NAME in offered("目前协议中采用的是HMAC_DRBG。") and NAME in offered("It follows NIST 800-88.")
+
+
+def test_the_sentence_that_holds_the_asked_number_wins_over_one_that_repeats_the_question():
+    page = ("The agency hosted a workshop on facial recognition in December. "
+            "Public comments on facial recognition were invited after the workshop. "
+            "Following the workshop, the agency received eighty public comments.")
+    ans = ask("How many public comments did the agency receive after the workshop?", page, page[:64])
+    assert "eighty" in ans.sentences[0].text
+
+
+def test_an_answer_beside_the_retrieved_chunk_is_cited_in_its_widened_passage():
+    page = ("Tea is grown on many hills of the province and picked by hand in spring. "
+            "The harvest of the province was 4200 tonnes of tea in 2030.")
+    chunk = page[:74]
+    ans = ask("How many tonnes of tea did the province harvest?", page, chunk)
+    first = ans.sentences[0]
+    assert "4200 tonnes" in first.text
+    cited = ans.passages[first.ref - 1]
+    assert cited.text[first.start:first.end] == first.text
+    assert page[cited.char_start:cited.char_end] == cited.text and len(cited.text) > len(chunk)
+
+
+def test_a_sentence_that_runs_into_the_next_is_shown_with_it():
+    page = "报告把隐私计算技术分为三大路径:\n以安全多方计算为代表的密码学路径、以可信执行环境为代表的硬件路径。"
+    ans = ask("报告把隐私计算技术分为哪三大路径?", page, page)
+    assert "密码学路径" in ans.sentences[0].text and "三大路径" in ans.sentences[0].text
+
+
+def test_a_question_heading_on_the_page_never_answers():
+    page = "What is grounding? Grounding a model refers to linking its concepts to real world entities."
+    ans = ask("What is grounding?", page, page)
+    assert all(not s.text.endswith("?") for s in ans.sentences)
+
+
+def test_confidence_is_a_probability_and_confident_follows_the_threshold():
+    page = "The harvest of the province was 4200 tonnes of tea in 2030."
+    ans = ask("How many tonnes of tea did the province harvest in 2030?", page, page)
+    assert 0.0 <= ans.confidence <= 1.0
+    assert ans.confident == (ans.confidence >= DEFAULT.confident_at)
+    unknown = ask("How many tonnes of coffee did Atlantis harvest in 1850?", page, page, df={"atlanti": 0})
+    assert unknown.evidence.as_dict()["unknown"] == 1.0 and unknown.confidence < ans.confidence
+
+
+def test_evidence_is_held_by_a_sentence_that_contains_it_or_lies_inside_it():
+    assert holds("到 2025 年,AI 营销的市场规模预计也将达到 669 亿元。", "AI营销的市场规模预计也将达到669亿元")
+    assert holds("困境二:运营失焦", "困境二:运营失焦,传统精细化体系失效")  # 8+ characters inside the evidence
+    assert not holds("困境二", "困境二:运营失焦,传统精细化体系失效")
+
+
+def test_a_gold_report_is_found_by_its_path_or_else_by_a_unique_file_name():
+    qs = [Question("1", "q", "seed/report.pdf", [1], "fact", "en"), Question("2", "q", "zh/twin.pdf", [1], "fact", "zh")]
+    assert gold_paths(qs, ["report.pdf", "a/twin.pdf", "b/twin.pdf"]) == {"seed/report.pdf": "report.pdf"}
+    assert gold_paths(qs, ["seed/report.pdf"]) == {"seed/report.pdf": "seed/report.pdf"}
