@@ -16,7 +16,7 @@ from .copy import copy_into
 from .embed import Embedder, resolve_model
 from .errors import WpkbError
 from .kb import KB
-from .manifest import check_compatible, read_manifest, terms_current, write_lock
+from .manifest import MANIFEST, check_compatible, read_manifest, set_aside, terms_current, write_lock
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
 from .readahead import Extracted, Unreadable, read_ahead
@@ -143,12 +143,19 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     settings = settings or ChunkSettings()
     report = BuildReport()
     corpus = corpus.resolve()
-    files, others = scan(corpus)
+    files, others, problems = scan(corpus)
     only_rel = None
     if only is not None:
         only_rel = {relative(p, corpus) for p in only}
     passwords = {relative(Path(k), corpus): v for k, v in (passwords or {}).items()}
-    manifest = read_manifest(kb_dir)
+    try:
+        manifest = read_manifest(kb_dir)
+    except WpkbError:
+        if not full:
+            raise
+        progress.note(f"{kb_dir / MANIFEST} is damaged; moved it to {set_aside(kb_dir / MANIFEST).name}, "
+                      "building afresh")
+        manifest = None
     if model is None and manifest and not full:
         model = manifest.model_name  # keep building with the KB's own model
     ref = resolve_model(model)
@@ -165,13 +172,14 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     _report_plan(plan, report)
     if only is None:
         report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
+    report.skipped += [p for p in problems if only_rel is None or p[0] in only_rel]
     stale_terms = manifest is not None and not full and not terms_current(manifest)
     if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
             or full or manifest is None or stale_terms):
         _finish(report, docs, t0)
         return report
     embedder = Embedder(ref, progress)
-    cache = EmbeddingCache(kb_dir, ref.id)
+    cache = EmbeddingCache(kb_dir, ref.id, embedder.dim, on_damage=progress.note)
     writer = None
     try:
         if full:
@@ -205,6 +213,7 @@ def _report_plan(plan: Plan, report: BuildReport) -> None:
         report.skipped.append((s.path, s.reason))
     for f, original in plan.duplicates:
         report.skipped.append((f.rel, f"same content as {original}; indexed once"))
+    report.skipped += plan.vanished
 
 
 def _apply_plan(writer: Writer, plan: Plan) -> None:

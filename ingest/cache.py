@@ -8,17 +8,41 @@ from pathlib import Path
 
 import numpy as np
 
+from .manifest import set_aside
+
 CACHE = "embeddings.sqlite"
 
 
 class EmbeddingCache:
-    def __init__(self, kb_dir: Path, model_id: str):
+    """A damaged cache file is set aside and started afresh: it only saves time. A vector read
+    back is used only when it has the model's dimension, finite values and unit length."""
+
+    def __init__(self, kb_dir: Path, model_id: str, dim: int | None = None, on_damage=None):
         kb_dir.mkdir(parents=True, exist_ok=True)
-        self.model_id = model_id
-        self.db = sqlite3.connect(kb_dir / CACHE)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors(model TEXT NOT NULL, sha TEXT NOT NULL, "
-                        "vec BLOB NOT NULL, PRIMARY KEY(model, sha))")
+        self.model_id, self.dim = model_id, dim
+        path = kb_dir / CACHE
+        try:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError:
+            for side in (path.with_name(CACHE + "-wal"), path.with_name(CACHE + "-shm")):
+                side.unlink(missing_ok=True)
+            moved = set_aside(path)
+            if on_damage:
+                on_damage(f"{path} was damaged; moved it to {moved.name} and started an empty cache")
+            self.db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS vectors(model TEXT NOT NULL, sha TEXT NOT NULL, "
+                   "vec BLOB NOT NULL, PRIMARY KEY(model, sha))")
+        db.execute("SELECT COUNT(*) FROM vectors").fetchone()  # a truncated file fails here, not mid-build
+        return db
+
+    def _sound(self, v: np.ndarray) -> bool:
+        return (self.dim is None or v.size == self.dim) and bool(np.isfinite(v).all()) \
+            and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3
 
     def get(self, shas: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -28,7 +52,9 @@ class EmbeddingCache:
             rows = self.db.execute(f"SELECT sha, vec FROM vectors WHERE model=? AND sha IN ({','.join('?' * len(part))})",
                                    [self.model_id, *part])
             for sha, blob in rows:
-                found[sha] = np.frombuffer(blob, dtype=np.float32)
+                v = np.frombuffer(blob, dtype=np.float32) if len(blob) % 4 == 0 else np.zeros(0, np.float32)
+                if self._sound(v):
+                    found[sha] = v
         return found
 
     def put(self, shas: list[str], vectors: np.ndarray) -> None:

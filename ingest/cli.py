@@ -3,6 +3,7 @@ remove, watch). The commands that read it are added by ``wpkb.search.cli``."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import re
@@ -37,19 +38,48 @@ def kb_path(kb: Path | None, corpus: Path) -> Path:
     return kb if kb is not None else corpus.resolve().parent / ".wpkb"
 
 
+def system_error(e: BaseException) -> WpkbError:
+    """A full disk, a read-only folder or a damaged file, as one line that names the file and the fix."""
+    import sqlite3
+
+    if isinstance(e, OSError):
+        where = f"{e.filename}: " if e.filename else ""
+        fix = {errno.ENOSPC: "the disk is full: free some space and run it again (the knowledge base is "
+                             "as of its last commit)",
+               errno.EROFS: "the folder is read-only: use a writable --kb folder or WPKB_CACHE",
+               errno.EACCES: "permission denied: use a folder you can write to",
+               errno.EDQUOT: "the disk quota is used up: free some space and run it again"}.get(e.errno)
+        return WpkbError(f"{where}{e.strerror or e}; " + (fix or "check the file and run it again"))
+    text = str(e)
+    if "disk is full" in text or "No space" in text or "write error" in text or "requested and" in text:
+        return WpkbError(f"{text}; the disk is full: free some space and run it again (the knowledge base is as "
+                         "of its last commit)")
+    if isinstance(e, sqlite3.Error):
+        return WpkbError(f"a knowledge-base database is damaged or unreadable ({text}); run `wpkb check`, or "
+                         "rebuild with `wpkb build --full`")
+    return WpkbError(f"{type(e).__name__}: {text}; the knowledge base may be damaged: rebuild with `wpkb build --full`")
+
+
 def friendly_errors(fn):
-    """Turn WpkbError into one line on stderr and a non-zero exit, never a traceback."""
+    """Turn errors into one line on stderr and a non-zero exit, never a traceback: our own
+    WpkbError, and what the system or a storage library raises (full disk, damaged files)."""
+    import sqlite3
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except WpkbError as e:
-            err.print(f"wpkb: error: {shown(str(e))}", soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+        except (typer.Exit, typer.Abort):
+            raise
         except KeyboardInterrupt:
             err.print("wpkb: interrupted; the knowledge base is as it was at the last commit")
             raise typer.Exit(130) from None
+        except Exception as e:
+            if not isinstance(e, (WpkbError, OSError, sqlite3.Error, RuntimeError, MemoryError, ValueError)):
+                raise  # a bug: the traceback is what a report needs
+            known = e if isinstance(e, WpkbError) else system_error(e)
+            err.print(f"wpkb: error: {shown(str(known))}", soft_wrap=True)
+            raise typer.Exit(known.exit_code) from None
 
     return wrapper
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,10 @@ def _open(path: Path, password: str | None):
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
-    if path.stat().st_size == 0:
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise WpkbError(f"{path}: not a regular file; only PDF files are read")
+    if st.st_size == 0:
         raise WpkbError(f"{path}: empty file (0 bytes); replace it with the complete PDF")
     try:
         reader = pypdf.PdfReader(path, strict=False)

@@ -9,6 +9,7 @@ or the new one, never a mix, and a build killed at any moment leaves the last co
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -74,6 +75,15 @@ def read_manifest(kb_dir: Path) -> Manifest | None:
         raise WpkbError(f"{path} is incomplete; rebuild with `wpkb build --full`") from None
 
 
+def set_aside(path: Path) -> Path:
+    """Move a damaged file out of the way (``NAME.damaged-N``), keeping it for a look."""
+    n = 1
+    while (dest := path.with_name(f"{path.name}.damaged-{n}")).exists():
+        n += 1
+    os.replace(path, dest)
+    return dest
+
+
 def write_manifest(kb_dir: Path, m: Manifest) -> None:
     data = {"format": m.format, "generation": m.generation,
             "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
@@ -102,20 +112,34 @@ def write_lock(kb_dir: Path):
 
 
 def remove_uncommitted(kb_dir: Path) -> None:
-    """Delete files of generations that were never committed, or are too old to be read."""
-    m = read_manifest(kb_dir)
+    """Delete files of generations that were never committed, or are too old to be read. With
+    an unreadable manifest nothing but temporary files is deleted: which generation is current
+    is unknown, and `wpkb build --full` starts afresh anyway."""
+    try:
+        m = read_manifest(kb_dir)
+    except WpkbError:
+        m, unknown = None, True
+    else:
+        unknown = False
     current = m.generation if m else 0
     for p in kb_dir.iterdir():
         match = _GEN_FILE.match(p.name)
         if p.name.startswith(".") and p.name.endswith(".tmp"):
             p.unlink(missing_ok=True)
-        elif match:
+        elif match and not unknown:
             gen, tmp = int(match.group(2)), match.group(4)
             if tmp or gen > current or gen <= current - KEEP_GENERATIONS:
                 if p.is_dir():
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
+
+
+def next_generation(kb_dir: Path, base: Manifest | None) -> int:
+    """After the current one and after any generation's files left on disk (a manifest set aside,
+    a build killed before its cleanup): a new generation never writes over another's files."""
+    on_disk = [int(m.group(2)) for p in kb_dir.iterdir() if (m := _GEN_FILE.match(p.name))]
+    return max([base.generation if base else 0, *on_disk]) + 1
 
 
 def terms_current(m: Manifest) -> bool:

@@ -3,7 +3,9 @@ content hash (new, changed, renamed, removed, unchanged, duplicate, still unread
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,28 +29,40 @@ class CorpusFile:
         return self._sha
 
 
-def scan(corpus: Path) -> tuple[list[CorpusFile], list[str]]:
-    """(every PDF under the corpus folder, the other files), recursively; hidden ones skipped."""
+def scan(corpus: Path) -> tuple[list[CorpusFile], list[str], list[tuple[str, str]]]:
+    """(every PDF under the corpus folder, the other files, the PDF names that are no regular
+    file: (name, why)), recursively; hidden ones skipped. A dangling or looping link, a FIFO or
+    a device named *.pdf is reported, never opened: reading one would fail or block forever."""
     if not corpus.exists():
         raise WpkbError(f"no corpus folder at {corpus}; create it and put PDF reports in it, "
                         "or pass the folder: `wpkb build PATH`")
     if not corpus.is_dir():
         raise WpkbError(f"{corpus} is not a folder; pass the folder that holds the PDF reports")
-    pdfs, others = [], []
+    pdfs, others, problems = [], [], []
     for root, dirs, names in os.walk(corpus):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(n for n in names if not n.startswith(".")):
             p = Path(root) / name
-            if name.lower().endswith(".pdf"):
+            rel = p.relative_to(corpus).as_posix()
+            if not name.lower().endswith(".pdf"):
+                others.append(rel)
+                continue
+            try:
                 st = p.stat()
-                pdfs.append(CorpusFile(p.relative_to(corpus).as_posix(), p, st.st_size, st.st_mtime_ns))
-            else:
-                others.append(p.relative_to(corpus).as_posix())
-    return pdfs, others
+            except OSError as e:
+                what = "a link that loops" if e.errno == errno.ELOOP else "a link to nothing" if p.is_symlink() \
+                    else "gone while scanning"
+                problems.append((rel, f"{what} ({e.strerror}); fix or remove it"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                problems.append((rel, "not a regular file (a FIFO, device or socket); only PDF files are read"))
+                continue
+            pdfs.append(CorpusFile(rel, p, st.st_size, st.st_mtime_ns))
+    return pdfs, others, problems
 
 
 def scan_corpus(corpus: Path) -> list[CorpusFile]:
-    """Every PDF under the corpus folder."""
+    """Every PDF file under the corpus folder."""
     return scan(corpus)[0]
 
 
@@ -63,6 +77,7 @@ class Plan:
     still_skipped: list[SkippedRow] = field(default_factory=list)
     forget_skipped: list[str] = field(default_factory=list)
     duplicates: list[tuple[CorpusFile, str]] = field(default_factory=list)
+    vanished: list[tuple[str, str]] = field(default_factory=list)  # (file, why) it could not be read
 
 
 def make_plan(files: list[CorpusFile], docs: list[DocRow], skipped: list[SkippedRow],
@@ -87,6 +102,14 @@ def make_plan(files: list[CorpusFile], docs: list[DocRow], skipped: list[Skipped
         doc = by_path.get(f.rel)
         if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
             plan.unchanged.append(f.rel)
+            continue
+        try:
+            f.sha256  # read now: a file deleted since the scan must not stop the build
+        except OSError as e:
+            plan.vanished.append((f.rel, f"could not be read ({e.strerror}); it was moved or deleted during "
+                                         "the build, or is unreadable: the next build looks again"))
+            if doc:
+                plan.unchanged.append(f.rel)  # the version already indexed keeps answering
             continue
         skip = skipped_by_path.get(f.rel)
         if skip and f.rel not in retry and skip.size == f.size and (

@@ -55,6 +55,9 @@ def _read(f: CorpusFile, password: str | None, settings: ChunkSettings) -> Extra
         doc = extract(f.path, password)
     except WpkbError as e:
         return Unreadable(f, str(e))
+    except OSError as e:  # deleted, moved or made unreadable while the build ran
+        return Unreadable(f, f"{f.path}: could not be read ({e.strerror}); it changed during the build: "
+                             "the next build looks again")
     return Extracted(f, doc, chunks_of(doc, settings))
 
 

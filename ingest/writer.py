@@ -12,7 +12,8 @@ import numpy as np
 from . import bm25, vectors
 from .errors import WpkbError
 from .files import fsync_dir, fsync_file
-from .manifest import Manifest, check_compatible, now, read_manifest, remove_uncommitted, write_manifest
+from .manifest import (Manifest, check_compatible, next_generation, now, read_manifest, remove_uncommitted,
+                       write_manifest)
 from .rows import NewChunk, Reads, connect_rw
 
 
@@ -25,8 +26,7 @@ class Writer(Reads):
         base = read_manifest(kb_dir)
         if base and not fresh:
             check_compatible(base, model_id, chunking, kb_dir)
-        self.manifest = Manifest((base.generation if base else 0) + 1, model_id, model_name, dim,
-                                 chunking, "")
+        self.manifest = Manifest(next_generation(kb_dir, base), model_id, model_name, dim, chunking, "")
         self._db_path = kb_dir / (self.manifest.db_file + ".tmp")
         start_empty = not (base and not fresh)
         if start_empty:

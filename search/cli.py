@@ -71,6 +71,9 @@ def _interactive(searcher, k: int, doc: str | None, mode: str, as_json: bool) ->
             if not question:
                 continue
             try:
+                generation = searcher.refresh()
+                if generation is not None:
+                    err.print(f"wpkb: the knowledge base changed; now answering from generation {generation}")
                 _show(searcher.ask(question, k=k, doc=doc, mode=mode), as_json)
             except WpkbError as e:
                 err.print(f"wpkb: error: {shown(str(e))}", soft_wrap=True)
@@ -264,4 +267,26 @@ def pages(
 
 
 def main() -> None:
-    app()
+    """The console script: a usage mistake is one line too, not a box of help."""
+    from typer.exceptions import Abort, Exit, TyperException
+
+    try:
+        code = app(standalone_mode=False)
+    except Exit as e:
+        code = e.exit_code
+    except Abort:
+        err.print("wpkb: interrupted")
+        code = 130
+    except TyperException as e:  # typer's own click: usage errors, bad parameters
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            out.print(ctx.get_help(), highlight=False)
+            code = 0
+        elif hasattr(e, "format_message"):
+            command = ctx.command_path.split(" ", 1)[1] if ctx is not None and " " in ctx.command_path else ""
+            err.print(f"wpkb: error: {shown(e.format_message())} (see `wpkb {command} --help`)".replace("  ", " "),
+                      soft_wrap=True)
+            code = 2
+        else:
+            raise
+    raise SystemExit(code if isinstance(code, int) else 0)

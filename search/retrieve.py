@@ -13,7 +13,7 @@ from ..ingest.clean import normalise_chars
 from ..ingest.embed import Embedder, resolve_model
 from ..ingest.errors import WpkbError
 from ..ingest.kb import KB
-from ..ingest.manifest import check_terms
+from ..ingest.manifest import check_terms, read_manifest
 from ..ingest.rows import DocRow
 from ..ingest.terms import index_term, words
 from .dense import nearest
@@ -71,16 +71,45 @@ class Searcher:
 
     def __init__(self, kb_dir: Path, model: str | None = None, settings: Settings = DEFAULT):
         self.settings = settings
-        self.kb = KB.open(kb_dir)
+        self.dir = kb_dir
+        self.kb = self._open_generation()
         m = self.kb.manifest
         ref = resolve_model(model if model is not None else m.model_name)
         if ref.id != m.model_id:
             raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, "
                             f"but the model now resolves to {ref.id}; rebuild with `wpkb build --full`")
-        check_terms(m, kb_dir)
         self.embedder = Embedder(ref)
         self._names: ReportNames | None = None
-        self._lexical: Lexical | None = None
+
+    def _open_generation(self) -> KB:
+        """The current generation with all its files open at once, so a build that commits while
+        the model loads cannot take them away (open files outlive their deletion); one retry
+        when a commit removed them between reading the manifest and opening them."""
+        for attempt in (1, 2):
+            kb = KB.open(self.dir)
+            try:
+                check_terms(kb.manifest, self.dir)
+                kb.index(), kb.bm25()
+                self._lexical = Lexical(kb.bm25())
+                return kb
+            except WpkbError:
+                kb.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def refresh(self) -> int | None:
+        """Move to the newest committed generation if a build committed since; its number, or None."""
+        m = read_manifest(self.dir)
+        if m is None or m.generation == self.kb.manifest.generation:
+            return None
+        if m.model_id != self.kb.manifest.model_id:
+            raise WpkbError(f"the knowledge base in {self.dir} was rebuilt with model {m.model_id}; "
+                            "start `wpkb ask` again")
+        new = self._open_generation()
+        self.kb.close()
+        self.kb, self._names = new, None
+        return new.manifest.generation
 
     def close(self) -> None:
         self.kb.close()
@@ -102,8 +131,6 @@ class Searcher:
         return answer(query, passages, pages, self.lexical(), self.embedder, mode, self.settings)
 
     def lexical(self) -> Lexical:
-        if self._lexical is None:
-            self._lexical = Lexical(self.kb.bm25())
         return self._lexical
 
     def embed_question(self, question: str) -> np.ndarray:

@@ -1,0 +1,171 @@
+"""Faults and hostile input: nothing lost, nothing stuck, never a traceback."""
+
+import errno
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+from conftest import make_pdf
+from test_incremental import check_consistent
+from wpkb.ingest import bm25, cache, files
+from wpkb.ingest.build import build
+from wpkb.ingest.plan import CorpusFile, make_plan
+from wpkb.search.cli import app
+from wpkb.search.retrieve import Searcher
+
+
+def wpkb(*args, env=None):
+    """The real console entry point in a process of its own (usage errors are handled there)."""
+    return subprocess.run([sys.executable, "-m", "wpkb", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_a_damaged_manifest_is_a_clear_error_and_build_full_gets_out_of_it(workspace, runner):
+    corpus, kb = workspace
+    for damage in ("{", "", '{"format": 1, "generation": "seven", "model": {"id": "x", "dim": 384}, '
+                             '"chunking": {}, "committed_at": ""}'):
+        (kb / "manifest.json").write_text(damage)
+        result = runner.invoke(app, ["sources", "--kb", str(kb)])
+        assert result.exit_code != 0 and "manifest.json" in result.stderr and "--full" in result.stderr
+        assert "Traceback" not in result.output
+        result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--full"])
+        assert result.exit_code == 0, result.output
+        assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+    assert any(p.name.startswith("manifest.json.damaged-") for p in kb.iterdir())
+
+
+def test_a_truncated_embedding_cache_is_set_aside_and_bad_cached_vectors_are_not_trusted(workspace):
+    corpus, kb = workspace
+    with open(kb / cache.CACHE, "r+b") as f:
+        f.truncate(100)
+    report = build(corpus, kb, full=True)
+    assert report.committed and any(p.name.startswith(cache.CACHE + ".damaged-") for p in kb.iterdir())
+    db = sqlite3.connect(kb / cache.CACHE)
+    db.execute("UPDATE vectors SET vec = ?", (np.full(384, 715.0, np.float32).tobytes(),))  # not unit length
+    db.commit()
+    db.close()
+    report = build(corpus, kb, full=True)
+    assert report.chunks_cached == 0 and report.chunks_embedded == report.chunks
+
+
+def test_a_pdf_deleted_during_the_build_is_reported_and_the_rest_indexed(workspace, monkeypatch):
+    import wpkb.ingest.readahead as r
+
+    corpus, kb = workspace
+    make_pdf(corpus / "doomed.pdf", [["This report is deleted while the build reads it."]])
+    make_pdf(corpus / "kept.pdf", [["Kestrels hover before they dive."]])
+    real = r.extract
+
+    def deleting(path, password=None):
+        if path.name == "doomed.pdf":
+            path.unlink()
+        return real(path, password)
+
+    monkeypatch.setattr(r, "extract", deleting)
+    report = build(corpus, kb)
+    assert "kept.pdf" in report.added and "doomed.pdf" in {f for f, _ in report.skipped}
+    assert "kept.pdf" in check_consistent(kb)
+
+
+def test_a_file_gone_before_it_is_hashed_leaves_its_indexed_version(tmp_path):
+    gone = CorpusFile("gone.pdf", tmp_path / "gone.pdf", 10, 1)
+    plan = make_plan([gone], [], [], None, set())
+    assert [f for f, _ in plan.vanished] == ["gone.pdf"] and not plan.process
+
+
+def test_links_to_nothing_looping_links_fifos_and_devices_are_skipped_without_blocking(workspace):
+    corpus, kb = workspace
+    (corpus / "dangling.pdf").symlink_to(corpus / "nowhere.pdf")
+    (corpus / "loop.pdf").symlink_to(corpus / "loop.pdf")
+    os.mkfifo(corpus / "fifo.pdf")
+    (corpus / "zero.pdf").symlink_to("/dev/zero")
+    make_pdf(corpus / "real.pdf", [["Otters hold hands while they sleep."]])
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(report=build(corpus, kb)), daemon=True)
+    worker.start()
+    worker.join(120)
+    assert "report" in done, "the build blocked on a FIFO or a device"
+    skipped = dict(done["report"].skipped)
+    assert {"dangling.pdf", "loop.pdf", "fifo.pdf", "zero.pdf"} <= set(skipped)
+    assert "real.pdf" in done["report"].added
+
+
+def test_control_characters_in_file_names_are_shown_not_sent_to_the_terminal(workspace, runner):
+    corpus, kb = workspace
+    evil = "evil\x1b[2J\x1b]0;pwned\x07.pdf"
+    make_pdf(corpus / evil, [["Narwhal tusks are teeth."]])
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]).exit_code == 0
+    for args in (["sources"], ["pages", "evil"], ["ask", "What are narwhal tusks?"]):
+        result = runner.invoke(app, [*args, "--kb", str(kb)])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\\x1b" in result.stdout
+
+
+def test_usage_mistakes_and_huge_numbers_are_one_line_errors(workspace):
+    _, kb = workspace
+    for args in (["pages", "zh_report", "abc"], ["ask", "x", "-k", "0"], ["pages", "zh_report", "10" * 10]):
+        result = wpkb(*args, "--kb", kb)
+        assert result.returncode == 2, result
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("wpkb: error: "), result.stderr
+
+
+def test_a_full_disk_during_the_commit_is_one_line_and_the_kb_survives(workspace, runner, monkeypatch):
+    corpus, kb = workspace
+    make_pdf(corpus / "more.pdf", [["Puffins mate for life."]])
+
+    def full(index, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(bm25, "save", full)
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("wpkb: error: ")]
+    assert result.exit_code == 1 and len(errors) == 1 and "disk is full" in errors[0]
+    assert "Traceback" not in result.output
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+
+
+def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
+    from wpkb.ingest import cedict
+
+    monkeypatch.setenv("WPKB_CACHE", str(tmp_path / "cache"))
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(files, "atomic_write", full)
+    cedict.tables.cache_clear()
+    try:
+        assert cedict.tables().en2zh  # parsed, used, not kept
+    finally:
+        cedict.tables.cache_clear()
+    assert not list((tmp_path / "cache").glob("*.tmp"))
+
+
+def test_a_reader_keeps_answering_while_builds_commit_and_the_prompt_moves_on(workspace):
+    corpus, kb = workspace
+    searcher = Searcher(kb)
+    try:
+        first = searcher.kb.manifest.generation
+        for i in range(3):  # enough commits that the generation it opened is deleted
+            make_pdf(corpus / f"new_{i}.pdf", [[f"Fact {i}: lighthouses use Fresnel lenses."]])
+            build(corpus, kb)
+        assert not (kb / f"vectors-{first:06d}.faiss").exists()
+        _, passages = searcher.search("大熊猫吃什么?", k=2)
+        assert passages and {p.doc for p in passages} <= {"zh_report.pdf", "en_digest.pdf"}
+        assert searcher.refresh() == json.loads((kb / "manifest.json").read_text())["generation"]
+        assert searcher.refresh() is None
+        _, passages = searcher.search("Which lenses do lighthouses use?", k=3)
+        assert any(p.doc.startswith("new_") for p in passages)
+    finally:
+        searcher.close()
+
+
+def test_a_very_long_question_is_refused_with_a_message(workspace, runner):
+    _, kb = workspace
+    result = runner.invoke(app, ["ask", "猫" * 200_000, "--kb", str(kb)])
+    assert result.exit_code == 1 and "characters" in result.stderr
