@@ -15,6 +15,7 @@ from .chunk import ChunkSettings
 from .copy import copy_into
 from .embed import Embedder, resolve_model
 from .errors import WpkbError
+from .extract import MAX_OCR_PAGES
 from .kb import KB
 from .manifest import MANIFEST, check_compatible, read_manifest, set_aside, terms_current, write_lock
 from .plan import Plan, make_plan, relative, scan
@@ -115,10 +116,10 @@ def _index_files(writer: Writer, plan: Plan, items: Iterator[Extracted | Unreada
 
 def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkSettings | None = None,
           full: bool = False, only: list[Path] | None = None, passwords: dict[str, str] | None = None,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None, max_ocr_pages: int = MAX_OCR_PAGES) -> BuildReport:
     """Index new and changed PDFs, drop removed ones, rename moved ones; commit once."""
     with write_lock(kb_dir):
-        return _build(corpus, kb_dir, model, settings, full, only, passwords, progress)
+        return _build(corpus, kb_dir, model, settings, full, only, passwords, progress, max_ocr_pages)
 
 
 def add(files: list[Path], corpus: Path, kb_dir: Path, copy: bool = False, as_name: str | None = None,
@@ -137,7 +138,8 @@ def add(files: list[Path], corpus: Path, kb_dir: Path, copy: bool = False, as_na
 
 
 def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSettings | None, full: bool,
-           only: list[Path] | None, passwords: dict[str, str] | None, progress: Progress | None) -> BuildReport:
+           only: list[Path] | None, passwords: dict[str, str] | None, progress: Progress | None,
+           max_ocr_pages: int = MAX_OCR_PAGES) -> BuildReport:
     t0 = time.perf_counter()
     progress = progress or Progress()
     settings = settings or ChunkSettings()
@@ -189,7 +191,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
             progress.stage("remaking BM25 terms", 0)
             writer.remake_terms(tokenize)
         _apply_plan(writer, plan)
-        with closing(read_ahead(plan.process, passwords, settings, progress)) as items:
+        with closing(read_ahead(plan.process, passwords, settings, progress, max_ocr_pages)) as items:
             _index_files(writer, plan, items, embedder, cache, progress, report)
         progress.stage("committing", 0)
         _finish(report, writer.documents(), t0)

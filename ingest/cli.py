@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..ingest.chunk import ChunkSettings
-from ..ingest.errors import WpkbError
+from .chunk import ChunkSettings
+from .errors import WpkbError
 
 app = typer.Typer(
     help="wpkb: ask your PDF white papers questions from the terminal; answers cite report and page.",
@@ -194,13 +194,15 @@ def build(
     chunk_size: ChunkSizeOpt = ChunkSettings.size,
     overlap: OverlapOpt = ChunkSettings.overlap,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file was skipped.")] = False,
+    max_ocr_pages: Annotated[int, typer.Option("--max-ocr-pages", min=0, help="Pages OCR reads at most in one "
+                                                                             "report (about 4 s a page).")] = 300,
     as_json: JsonOpt = False,
 ):
     """Index every PDF under CORPUS; only what changed since the last build is re-read."""
-    from ..ingest.build import build as run_build
+    from .build import build as run_build
 
     with RichProgress(err) as progress:
-        report = run_build(corpus, kb_path(kb, corpus), model=model, full=full,
+        report = run_build(corpus, kb_path(kb, corpus), model=model, full=full, max_ocr_pages=max_ocr_pages,
                            settings=ChunkSettings(chunk_size, overlap), progress=progress)
     _print_build(report, as_json)
     if strict and report.skipped:
@@ -240,7 +242,7 @@ def remove(
     kb: KbOpt = None,
 ):
     """Drop one report from the knowledge base (the PDF file is left where it is)."""
-    from ..ingest.build import remove as run_remove
+    from .build import remove as run_remove
 
     path = run_remove(kb_path(kb, corpus), corpus, doc)
     out.print(f"removed {shown(path)}")
@@ -257,7 +259,7 @@ def watch(
     """Keep the knowledge base up to date while PDFs are added, changed, moved or deleted (Ctrl-C stops)."""
     import time
 
-    from ..ingest.watch import watch as run_watch
+    from .watch import watch as run_watch
 
     def log(report) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -272,3 +274,26 @@ def watch(
         run_watch(corpus, kb_path(kb, corpus), log, settle=settle)
     except KeyboardInterrupt:
         out.print("stopped; the knowledge base is consistent as of the last commit")
+
+
+@app.command()
+@friendly_errors
+def check(
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Verify the knowledge base's files (checksums, database, indexes) and say what to do."""
+    from .check import check as run_check
+
+    report = run_check(kb_path(kb, corpus))
+    if as_json:
+        print_json(report.as_dict())
+    elif not report.problems:
+        out.print(f"ok: generation {report.generation}; checked {shown(', '.join(report.checked))}", soft_wrap=True)
+    else:
+        for problem in report.problems:
+            out.print(f"[red]damaged[/]  {shown(problem)}", soft_wrap=True)
+        out.print(f"fix: {shown(report.fix)}", soft_wrap=True)
+    if report.problems:
+        raise typer.Exit(1)

@@ -91,7 +91,13 @@ def ensure_converted(ref: ModelRef, progress=None) -> Path:
 
         if progress:
             progress.note(f"converting the bundled model once into {ref.path} ...")
-        convert(ref.source, ref.path)
+        try:
+            convert(ref.source, ref.path)
+        except WpkbError:
+            raise
+        except Exception as e:  # a full or read-only cache folder: safetensors and torch raise their own types
+            raise WpkbError(f"could not convert the bundled model into {ref.path} ({type(e).__name__}: {e}); "
+                            "free some space there, or set WPKB_CACHE to a writable folder") from None
     return ref.path
 
 

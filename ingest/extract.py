@@ -15,6 +15,8 @@ from .quality import is_garbled
 
 EMPTY_PAGE_CHARS = 8  # fewer characters than this: a blank page, a lone page number, an image
 INDEXED = ("text", "ocr")  # page statuses whose text is chunked and embedded
+# OCR costs about 4 s a page here: a 20,000-page blank PDF would hold the writer lock for a day.
+MAX_OCR_PAGES = 300
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _title(reader, path: Path) -> str:
     return title or path.stem
 
 
-def extract(path: Path, password: str | None = None) -> Document:
+def extract(path: Path, password: str | None = None, max_ocr_pages: int = MAX_OCR_PAGES) -> Document:
     """Extract, normalise and de-header every page; raises WpkbError if the file can't be read.
 
     Pages without a text layer, or whose text layer is garbage, are read by OCR where the
@@ -117,15 +119,17 @@ def extract(path: Path, password: str | None = None) -> Document:
         if st == "text" and len(text) < EMPTY_PAGE_CHARS:
             st = "empty"
         pages.append(Page(i + 1, labels[i], text if st == "text" else "", st))
-    warnings += _read_unreadable_pages(path, password, pages)
+    warnings += _read_unreadable_pages(path, password, pages, max_ocr_pages)
     return Document(_title(reader, path), pages, warnings, removed_total)
 
 
-def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page]) -> list[str]:
-    """OCR empty and garbled pages in place; say what was done or what to install."""
+def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], cap: int) -> list[str]:
+    """OCR empty and garbled pages in place, at most ``cap`` of them; say what was done or what to install."""
     todo = [p for p in pages if p.status in ("empty", "garbled")]
     if not todo:
         return []
+    over = [p.number for p in todo[cap:]] if ocr.available() else []
+    todo = todo[:cap] if ocr.available() else todo
     garbled = [p.number for p in todo if p.status == "garbled"]
     empty = [p.number for p in todo if p.status == "empty"]
     if not ocr.available():
@@ -149,6 +153,9 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page]) 
     notes = [f"page(s) {_ranges(done)} read by OCR"] if done else []
     if still:
         notes.append(f"no text found on page(s) {_ranges(still)}, even by OCR")
+    if over:
+        notes.append(f"page(s) {_ranges(over)} not read: OCR stops after {cap} pages a report "
+                     "(`wpkb build --max-ocr-pages N` reads more)")
     return notes
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import bm25, vectors
 from .errors import WpkbError
-from .manifest import Manifest, read_manifest
+from .manifest import Manifest, damage, read_manifest
 from .rows import Reads, connect_ro
 
 
@@ -26,6 +26,10 @@ class KB(Reads):
         m = read_manifest(kb_dir)
         if m is None:
             raise WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
+        problems = damage(kb_dir, m)
+        if problems:
+            raise WpkbError(f"{problems[0]}; the knowledge base is damaged: `wpkb check` says more, "
+                            "`wpkb build --full` repairs it")
         try:
             return cls(kb_dir, m)
         except sqlite3.Error as e:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import WpkbError
-from .files import atomic_write
+from .files import atomic_write, sha256_of
 from .terms import VERSION as TERMS_VERSION
 
 FORMAT = 1
@@ -37,6 +37,7 @@ class Manifest:
     chunking: dict
     committed_at: str
     stats: dict = field(default_factory=dict)  # e.g. median_chunk_chars, for retrieval priors
+    checksums: dict = field(default_factory=dict)  # file (relative) -> [size, sha256], recorded at commit
     format: int = FORMAT
 
     @property
@@ -70,9 +71,40 @@ def read_manifest(kb_dir: Path) -> Manifest | None:
                         f"format {FORMAT}; rebuild it with `wpkb build --full`")
     try:
         return Manifest(int(raw["generation"]), raw["model"]["id"], raw["model"].get("name"),
-                        int(raw["model"]["dim"]), dict(raw["chunking"]), raw["committed_at"], raw.get("stats", {}))
+                        int(raw["model"]["dim"]), dict(raw["chunking"]), raw["committed_at"], raw.get("stats", {}),
+                        dict(raw.get("checksums", {})))
     except (KeyError, TypeError, ValueError):
         raise WpkbError(f"{path} is incomplete; rebuild with `wpkb build --full`") from None
+
+
+def generation_files(kb_dir: Path, m: Manifest) -> list[str]:
+    """The files of a generation, relative to the KB folder."""
+    bm25 = kb_dir / m.bm25_dir
+    inside = sorted(f"{m.bm25_dir}/{p.name}" for p in bm25.iterdir()) if bm25.is_dir() else []
+    return [m.db_file, m.vectors_file, *inside]
+
+
+def checksums(kb_dir: Path, m: Manifest) -> dict:
+    """[size, sha256] of each of the generation's files, as recorded at commit."""
+    return {name: [(kb_dir / name).stat().st_size, sha256_of(kb_dir / name)] for name in generation_files(kb_dir, m)}
+
+
+def damage(kb_dir: Path, m: Manifest, names=None, full: bool = False) -> list[str]:
+    """What no longer matches the commit: a missing file, another size, or (``full``) other
+    bytes. Sizes cost a stat each; hashes read every byte. An older KB without checksums: []."""
+    problems = []
+    for name, (size, sha) in m.checksums.items():
+        if names is not None and not any(name == n or name.startswith(n + "/") for n in names):
+            continue
+        path = kb_dir / name
+        try:
+            if path.stat().st_size != size:
+                problems.append(f"{path} has another size than when it was committed")
+            elif full and sha256_of(path) != sha:
+                problems.append(f"{path} has other bytes than when it was committed")
+        except FileNotFoundError:
+            problems.append(f"{path} is missing")
+    return problems
 
 
 def set_aside(path: Path) -> Path:
@@ -88,7 +120,8 @@ def write_manifest(kb_dir: Path, m: Manifest) -> None:
     data = {"format": m.format, "generation": m.generation,
             "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
             "chunking": m.chunking, "committed_at": m.committed_at, "stats": m.stats,
-            "files": {"db": m.db_file, "vectors": m.vectors_file, "bm25": m.bm25_dir}}
+            "files": {"db": m.db_file, "vectors": m.vectors_file, "bm25": m.bm25_dir},
+            "checksums": m.checksums}
     atomic_write(kb_dir / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .chunk import ChunkSettings, chunk_spans
 from .errors import WpkbError
-from .extract import INDEXED, Document, extract
+from .extract import INDEXED, MAX_OCR_PAGES, Document, extract
 from .files import text_sha
 from .plan import CorpusFile
 from .progress import Progress
@@ -50,9 +50,9 @@ def chunks_of(doc: Document, settings: ChunkSettings) -> list[NewChunk]:
     return out
 
 
-def _read(f: CorpusFile, password: str | None, settings: ChunkSettings) -> Extracted | Unreadable:
+def _read(f: CorpusFile, password: str | None, settings: ChunkSettings, max_ocr_pages: int) -> Extracted | Unreadable:
     try:
-        doc = extract(f.path, password)
+        doc = extract(f.path, password, max_ocr_pages)
     except WpkbError as e:
         return Unreadable(f, str(e))
     except OSError as e:  # deleted, moved or made unreadable while the build ran
@@ -62,7 +62,7 @@ def _read(f: CorpusFile, password: str | None, settings: ChunkSettings) -> Extra
 
 
 def read_ahead(files: list[CorpusFile], passwords: dict[str, str], settings: ChunkSettings,
-                progress: Progress) -> Iterator[Extracted | Unreadable]:
+                progress: Progress, max_ocr_pages: int = MAX_OCR_PAGES) -> Iterator[Extracted | Unreadable]:
     """Each file extracted and chunked in a worker thread, up to READ_AHEAD files ahead of the
     embedder, so the two overlap and only a few documents' pages are held at once."""
     out: queue.Queue = queue.Queue(READ_AHEAD)
@@ -82,7 +82,7 @@ def read_ahead(files: list[CorpusFile], passwords: dict[str, str], settings: Chu
             if stop.is_set():
                 return
             try:
-                item = _read(f, passwords.get(f.rel), settings)
+                item = _read(f, passwords.get(f.rel), settings, max_ocr_pages)
             except BaseException as e:  # a bug, not a bad file: re-raised in the caller's thread
                 hand_over(_Crashed(e))
                 return

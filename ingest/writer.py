@@ -12,8 +12,8 @@ import numpy as np
 from . import bm25, vectors
 from .errors import WpkbError
 from .files import fsync_dir, fsync_file
-from .manifest import (Manifest, check_compatible, next_generation, now, read_manifest, remove_uncommitted,
-                       write_manifest)
+from .manifest import (Manifest, check_compatible, checksums, damage, next_generation, now, read_manifest,
+                       remove_uncommitted, write_manifest)
 from .rows import NewChunk, Reads, connect_rw
 
 
@@ -33,6 +33,9 @@ class Writer(Reads):
             self._db_path.unlink(missing_ok=True)
             self.index = vectors.new_index(dim, 0)
         else:
+            problems = damage(kb_dir, base, [base.db_file, base.vectors_file], full=True)
+            if problems:  # building on damaged files would carry the damage into every later generation
+                raise WpkbError(f"{problems[0]}; the knowledge base is damaged: rebuild it with `wpkb build --full`")
             shutil.copyfile(kb_dir / base.db_file, self._db_path)
             self.index = vectors.read_index(kb_dir / base.vectors_file)
         self.db = connect_rw(self._db_path, fresh=start_empty)
@@ -112,6 +115,7 @@ class Writer(Reads):
         os.replace(bm25_tmp, self.dir / self.manifest.bm25_dir)
         fsync_dir(self.dir)
         self.manifest.committed_at = now()
+        self.manifest.checksums = checksums(self.dir, self.manifest)
         write_manifest(self.dir, self.manifest)  # the commit point
         remove_uncommitted(self.dir)
         return self.manifest

@@ -159,6 +159,7 @@ def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
     db.close()
     manifest = json.loads((kb / "manifest.json").read_text())
     del manifest["chunking"]["terms"]
+    del manifest["checksums"]  # as an older wpkb wrote it: no checksums either
     (kb / "manifest.json").write_text(json.dumps(manifest))
     line = error_line(runner.invoke(app, ["ask", "How long were flights grounded after the Iceland eruption?", "--kb", str(kb)]))
     assert "older" in line and "`wpkb build`" in line

@@ -61,10 +61,10 @@ def test_a_pdf_deleted_during_the_build_is_reported_and_the_rest_indexed(workspa
     make_pdf(corpus / "kept.pdf", [["Kestrels hover before they dive."]])
     real = r.extract
 
-    def deleting(path, password=None):
+    def deleting(path, *rest):
         if path.name == "doomed.pdf":
             path.unlink()
-        return real(path, password)
+        return real(path, *rest)
 
     monkeypatch.setattr(r, "extract", deleting)
     report = build(corpus, kb)
@@ -169,3 +169,52 @@ def test_a_very_long_question_is_refused_with_a_message(workspace, runner):
     _, kb = workspace
     result = runner.invoke(app, ["ask", "猫" * 200_000, "--kb", str(kb)])
     assert result.exit_code == 1 and "characters" in result.stderr
+
+
+def flip_a_byte(path, at=0.5):
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_generation_files_are_detected_and_build_full_repairs_them(workspace, runner):
+    corpus, kb = workspace
+    m = json.loads((kb / "manifest.json").read_text())
+    vectors_file, db_file = kb / m["files"]["vectors"], kb / m["files"]["db"]
+    flip_a_byte(vectors_file)  # same size: only the hash tells
+    result = runner.invoke(app, ["check", "--kb", str(kb)])
+    assert result.exit_code == 1 and "other bytes" in result.stdout and "wpkb build --full" in result.stdout
+    make_pdf(corpus / "more.pdf", [["Moles dig twenty metres of tunnel a day."]])
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])  # would carry the damage on
+    assert result.exit_code == 1 and "damaged" in result.stderr and "--full" in result.stderr
+    with open(db_file, "r+b") as f:
+        f.truncate(db_file.stat().st_size // 2)
+    result = runner.invoke(app, ["sources", "--kb", str(kb)])
+    assert result.exit_code == 1 and "wpkb check" in result.stderr and "Traceback" not in result.output
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--full"]).exit_code == 0
+    result = runner.invoke(app, ["check", "--kb", str(kb), "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
+
+
+def test_ocr_stops_at_the_page_cap_and_says_which_pages_it_left(tmp_path, monkeypatch):
+    from wpkb.ingest import extract, ocr
+
+    pdf = make_pdf(tmp_path / "blank.pdf", [[] for _ in range(5)])
+    read = []
+
+    class Reader:
+        def __init__(self, path, password=None):
+            pass
+
+        def read(self, number):
+            read.append(number)
+            return [f"scanned text of page {number}"]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(ocr, "available", lambda: True)
+    monkeypatch.setattr(ocr, "PageReader", Reader)
+    doc = extract.extract(pdf, max_ocr_pages=2)
+    assert read == [1, 2] and [p.status for p in doc.pages].count("ocr") == 2
+    assert any("3-5 not read" in w and "--max-ocr-pages" in w for w in doc.warnings)
