@@ -8,16 +8,14 @@ import re
 
 NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION = "number", "date", "person", "name", "percent", "definition"
 
+_SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many percent\b"
+          r"|百分之|比例|占比|比重|百分比|渗透率|增长率|增速|份额")
 _ASKS = {
-    PERCENT: re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b"
-                        r"|\bhow many percent\b"
-                        r"|百分之|比例|占比|比重|百分比|渗透率|增长率|增速|份额", re.I),
+    PERCENT: re.compile(_SHARE, re.I),  # a share is a number too: asked() adds NUMBER
     NUMBER: re.compile(r"\bhow (?:many|much|large|big|far|long|often|fast|high|heavy|old|tall|wide|deep"
-                       r"|frequently)\b"
-                       r"|\bwhat (?:percentage|percent|share|proportion|fraction|number|amount|rate|ratio|size|value)\b"
+                       r"|frequently)\b|\bwhat (?:number|amount|rate|ratio|size|value)\b"
                        r"|^what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount|total)\b"
-                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量|比例|占比|比重|百分比"
-                       r"|增长率|增速|份额", re.I),
+                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量", re.I),
     DATE: re.compile(r"^when\b|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
                      r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
                      r"|哪一?年|哪一?天|哪一?月|何时|什么时候|几月|几号|日期|年份", re.I),
@@ -62,7 +60,8 @@ _DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
 
 def asked(question: str) -> frozenset[str]:
     """The kinds of thing the question asks for (empty for a why or how question)."""
-    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(question))
+    kinds = {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+    return frozenset(kinds | {NUMBER} if PERCENT in kinds else kinds)
 
 
 def offered(sentence: str) -> frozenset[str]:
