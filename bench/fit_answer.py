@@ -63,8 +63,8 @@ def run(rows, searchers, settings):
     """(first sentence holds the evidence, any sentence does, evidence features) per row."""
     out = []
     for r in rows:
-        s = searchers[r["kb"]]
-        ans = answer(r["query"], r["passages"], r["pages"], s.lexical(), s.cached, "hybrid", settings)
+        searcher, embedder = searchers[r["kb"]]
+        ans = answer(r["query"], r["passages"], r["pages"], searcher.lexical(), embedder, "hybrid", settings)
         ok = r["status"] == "answerable"
         hits = [ok and holds(x.text, r["q"].evidence) for x in ans.sentences]
         ev = ans.evidence.values if ans.evidence else (0.0,) * len(FEATURES)
@@ -114,9 +114,8 @@ def main() -> None:
     rows, searchers = [], {}
     for kb in args.kb:
         got, searcher = collect(kb, questions)
-        searcher.cached = CachedEmbedder(searcher.embedder)
         rows += got
-        searchers[kb.name] = searcher
+        searchers[kb.name] = (searcher, CachedEmbedder(searcher.embedder))
     folds = folds_of(rows, args.folds)
     answerable = np.array([r["status"] == "answerable" for r in rows])
 
@@ -166,8 +165,8 @@ def main() -> None:
     print("sentence weights (fitted on all):", chosen, "; per fold:", per_fold)
     print("confidence_weights = (" + ", ".join(f"{v:.3f}" for v in w) + ")  # " + ", ".join(FEATURES))
     print(f"confidence_bias = {b:.3f}; confident_at = {threshold(p_all, y, args.precision):.2f}")
-    for s in searchers.values():
-        s.close()
+    for searcher, _ in searchers.values():
+        searcher.close()
 
 
 if __name__ == "__main__":

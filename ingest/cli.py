@@ -57,7 +57,8 @@ def system_error(e: BaseException) -> WpkbError:
     if isinstance(e, sqlite3.Error):
         return WpkbError(f"a knowledge-base database is damaged or unreadable ({text}); run `wpkb check`, or "
                          "rebuild with `wpkb build --full`")
-    return WpkbError(f"{type(e).__name__}: {text}; the knowledge base may be damaged: rebuild with `wpkb build --full`")
+    return WpkbError(f"{type(e).__name__}: {text}; a file of the knowledge base may be damaged: `wpkb check` tells, "
+                     "`wpkb build --full` repairs")
 
 
 def friendly_errors(fn):

@@ -85,18 +85,20 @@ class Searcher:
         """The current generation with all its files open at once, so a build that commits while
         the model loads cannot take them away (open files outlive their deletion); one retry
         when a commit removed them between reading the manifest and opening them."""
-        for attempt in (1, 2):
-            kb = KB.open(self.dir)
-            try:
-                check_terms(kb.manifest, self.dir)
-                kb.index(), kb.bm25()
-                self._lexical = Lexical(kb.bm25())
-                return kb
-            except WpkbError:
-                kb.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._load(KB.open(self.dir))
+        except WpkbError:
+            return self._load(KB.open(self.dir))
+
+    def _load(self, kb: KB) -> KB:
+        try:
+            check_terms(kb.manifest, self.dir)
+            kb.index()
+            self._lexical = Lexical(kb.bm25())
+        except BaseException:
+            kb.close()
+            raise
+        return kb
 
     def refresh(self) -> int | None:
         """Move to the newest committed generation if a build committed since; its number, or None."""
