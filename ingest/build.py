@@ -163,7 +163,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     ref = resolve_model(model)
     if not files and not (manifest and not full):
         raise WpkbError(f"no PDF files in {corpus}; put reports there (any subfolder) and run `wpkb build`")
-    old = None if full or manifest is None else KB(kb_dir, manifest)
+    old = None if full or manifest is None else KB.open(kb_dir)  # refuses a damaged generation
     if old is not None:
         check_compatible(manifest, ref.id, settings.as_dict(), kb_dir)
     docs = old.documents() if old else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ EMPTY_PAGE_CHARS = 8  # fewer characters than this: a blank page, a lone page nu
 INDEXED = ("text", "ocr")  # page statuses whose text is chunked and embedded
 # OCR costs about 4 s a page here: a 20,000-page blank PDF would hold the writer lock for a day.
 MAX_OCR_PAGES = 300
+OCR_BUDGET_SECONDS = 1800.0  # and at most this long on one report, whatever its pages cost
 
 
 @dataclass
@@ -141,21 +143,26 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], 
             notes.append(f"garbled text layer (font without a usable ToUnicode map) on page(s) {_ranges(garbled)}")
         return [f"{n}: not indexed; `{ocr.INSTALL_HINT}` reads them by OCR" for n in notes]
     reader = ocr.PageReader(path, password)
+    deadline = time.monotonic() + OCR_BUDGET_SECONDS
     try:
-        for page in todo:
+        for i, page in enumerate(todo):
+            if time.monotonic() > deadline:
+                over = [p.number for p in todo[i:]] + over
+                break
             text = clean_page(clean_lines("\n".join(reader.read(page.number))))
             if len(text) >= EMPTY_PAGE_CHARS:
                 page.text, page.status = text, "ocr"
     finally:
         reader.close()
+    left = set(over)
     done = [p.number for p in todo if p.status == "ocr"]
-    still = [p.number for p in todo if p.status != "ocr"]
+    still = [p.number for p in todo if p.status != "ocr" and p.number not in left]
     notes = [f"page(s) {_ranges(done)} read by OCR"] if done else []
     if still:
         notes.append(f"no text found on page(s) {_ranges(still)}, even by OCR")
     if over:
-        notes.append(f"page(s) {_ranges(over)} not read: OCR stops after {cap} pages a report "
-                     "(`wpkb build --max-ocr-pages N` reads more)")
+        notes.append(f"page(s) {_ranges(over)} not read: OCR stops after {cap} pages or "
+                     f"{OCR_BUDGET_SECONDS / 60:.0f} minutes a report (`wpkb build --max-ocr-pages N` reads more pages)")
     return notes
 
 

@@ -9,6 +9,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 
 from conftest import make_pdf
 from test_incremental import check_consistent
@@ -218,3 +219,33 @@ def test_ocr_stops_at_the_page_cap_and_says_which_pages_it_left(tmp_path, monkey
     doc = extract.extract(pdf, max_ocr_pages=2)
     assert read == [1, 2] and [p.status for p in doc.pages].count("ocr") == 2
     assert any("3-5 not read" in w and "--max-ocr-pages" in w for w in doc.warnings)
+
+
+def test_ocr_stops_when_its_time_for_a_report_is_up(tmp_path, monkeypatch):
+    from wpkb.ingest import extract, ocr
+
+    pdf = make_pdf(tmp_path / "blank.pdf", [[] for _ in range(3)])
+    class Reader:
+        def __init__(self, path, password=None):
+            pass
+
+        def read(self, number):
+            pytest.fail("OCR ran past its budget")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(ocr, "available", lambda: True)
+    monkeypatch.setattr(ocr, "PageReader", Reader)
+    monkeypatch.setattr(extract, "OCR_BUDGET_SECONDS", -1.0)
+    doc = extract.extract(pdf)
+    assert any("1-3 not read" in w and "minutes" in w for w in doc.warnings)
+
+
+def test_a_build_with_nothing_to_do_does_not_pass_over_a_damaged_generation(workspace, runner):
+    corpus, kb = workspace
+    db_file = kb / json.loads((kb / "manifest.json").read_text())["files"]["db"]
+    with open(db_file, "r+b") as f:
+        f.truncate(db_file.stat().st_size - 1024)
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])
+    assert result.exit_code == 1 and "damaged" in result.stderr and "--full" in result.stderr
