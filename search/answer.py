@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..ingest.embed import Embedder
-from ..ingest.terms import tokenize
 from .asks import asked
 from .confidence import Evidence, evidence, probability
 from .fusion import standardised
@@ -107,7 +106,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
         best = ranked[0]
         margin = best[0] - ranked[1][0] if len(ranked) > 1 else settings.margin
         p = passages[best[2].ref - 1]
-        ev = evidence(query.text, best[2], best[1], margin, page_terms[best[2].ref], set(tokenize(best[2].text)),
+        ev = evidence(query.text, best[2], best[1], margin, page_terms[best[2].ref], best[2].terms,
                       pages.get((p.doc_id, p.page), p.text), w, lexical.doc_freq, passages[0].similarity,
                       passages[0].lead, bool(asked(query.text)))
         confidence = probability(ev, settings.confidence_weights, settings.confidence_bias)

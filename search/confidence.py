@@ -38,13 +38,13 @@ class Evidence:
         return {name: round(v, 4) for name, v in zip(FEATURES, self.values)}
 
 
-def _share(w: Weights, terms: set[str]) -> tuple[float, list[bool]]:
+def _share(w: Weights, terms: set[str] | frozenset[str]) -> tuple[float, list[bool]]:
     present = [any(t in terms for t in g) for g in w.groups]
     return sum(max(g.values()) for g, p in zip(w.groups, present) if p) / w.total, present
 
 
 def evidence(question: str, best: Candidate, cosine: float, margin: float, page_terms: set[str],
-             sentence_terms: set[str], page_text: str, w: Weights, doc_freq, top_similarity: float,
+             sentence_terms: frozenset[str], page_text: str, w: Weights, doc_freq, top_similarity: float,
              top_lead: float, asks: bool) -> Evidence:
     page, present = _share(w, page_terms)
     held, _ = _share(w, sentence_terms)

@@ -32,6 +32,7 @@ class Candidate:
     text: str
     bm25: float  # of the question's words, as a share of the most a sentence could score
     kind: float  # share of the kinds of thing asked (number, date, ...) that it holds
+    terms: frozenset[str] = frozenset()  # its index terms
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,11 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
             last = i + 1 == len(spans)
             runs_on = not last and (_RUNS_ON.search(sentence) is not None or len(sentence) < _SHORT)
             if not runs_on:  # a clause that runs on, or a heading, is never shown alone
-                out.append(Candidate(ref, a, b, sentence, scores[i], type_match(asks, offered(sentence))))
+                out.append(Candidate(ref, a, b, sentence, scores[i], type_match(asks, offered(sentence)),
+                                     frozenset(terms[i])))
             if runs_on or (not last and _POINTS_BACK.match(text[spans[i + 1][0]:spans[i + 1][1]])):
                 end = spans[i + 1][1]
                 joined = text[a:end]
                 out.append(Candidate(ref, a, end, joined, max(scores[i], scores[i + 1]),
-                                     type_match(asks, offered(joined))))
+                                     type_match(asks, offered(joined)), frozenset(terms[i] + terms[i + 1])))
     return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}
