@@ -38,22 +38,23 @@ def kb_path(kb: Path | None, corpus: Path) -> Path:
     return kb if kb is not None else corpus.resolve().parent / ".wpkb"
 
 
+_DISK_FULL = "the disk is full: free some space and run it again (the knowledge base is as of its last commit)"
+
+
 def system_error(e: BaseException) -> WpkbError:
     """A full disk, a read-only folder or a damaged file, as one line that names the file and the fix."""
     import sqlite3
 
     if isinstance(e, OSError):
         where = f"{e.filename}: " if e.filename else ""
-        fix = {errno.ENOSPC: "the disk is full: free some space and run it again (the knowledge base is "
-                             "as of its last commit)",
+        fix = {errno.ENOSPC: _DISK_FULL,
                errno.EROFS: "the folder is read-only: use a writable --kb folder or WPKB_CACHE",
                errno.EACCES: "permission denied: use a folder you can write to",
                errno.EDQUOT: "the disk quota is used up: free some space and run it again"}.get(e.errno)
         return WpkbError(f"{where}{e.strerror or e}; " + (fix or "check the file and run it again"))
     text = str(e)
     if "disk is full" in text or "No space" in text or "write error" in text or "requested and" in text:
-        return WpkbError(f"{text}; the disk is full: free some space and run it again (the knowledge base is as "
-                         "of its last commit)")
+        return WpkbError(f"{text}; {_DISK_FULL}")
     if isinstance(e, sqlite3.Error):
         return WpkbError(f"a knowledge-base database is damaged or unreadable ({text}); run `wpkb check`, or "
                          "rebuild with `wpkb build --full`")

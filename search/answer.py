@@ -18,7 +18,7 @@ from .asks import asked
 from .confidence import Evidence, evidence, probability
 from .fusion import standardised
 from .retrieve import Passage, Query
-from .sentences import Candidate, candidates, weights
+from .sentences import Candidate, candidates, page_text, weights
 from .settings import DEFAULT, Settings
 
 
@@ -81,7 +81,8 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
            embedder: Embedder, mode: str = "hybrid", settings: Settings = DEFAULT) -> Answer:
     """The best one to three sentences, each tied to its passage, and the confidence in the first."""
     w = weights(query, lexical.doc_freq, len(lexical.ids))
-    cands, page_terms = candidates(query, passages, pages, w, settings)
+    asks = asked(query.text)
+    cands, page_terms = candidates(query, passages, pages, w, asks, settings)
     hybrid = mode == "hybrid"
     if not cands:
         return Answer(query.text, (), passages, False if hybrid else None, 0.0 if hybrid else None)
@@ -96,7 +97,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
     spans: dict[int, list[tuple[int, int]]] = {}
     for _, c in chosen:
         spans.setdefault(c.ref, []).append((c.start, c.end))
-    widened = tuple(_widened(p, pages.get((p.doc_id, p.page), p.text), spans[i]) if i in spans else p
+    widened = tuple(_widened(p, page_text(pages, p), spans[i]) if i in spans else p
                     for i, p in enumerate(passages, 1))
     sentences = tuple(AnswerSentence(c.text, c.ref, c.start - widened[c.ref - 1].char_start,
                                      c.end - widened[c.ref - 1].char_start, score) for score, c in chosen)
@@ -107,8 +108,8 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
         margin = best[0] - ranked[1][0] if len(ranked) > 1 else settings.margin
         p = passages[best[2].ref - 1]
         ev = evidence(query.text, best[2], best[1], margin, page_terms[best[2].ref], best[2].terms,
-                      pages.get((p.doc_id, p.page), p.text), w, lexical.doc_freq, passages[0].similarity,
-                      passages[0].lead, bool(asked(query.text)))
+                      page_text(pages, p), w, lexical.doc_freq, passages[0].similarity,
+                      passages[0].lead, bool(asks))
         confidence = probability(ev, settings.confidence_weights, settings.confidence_bias)
     confident = None if confidence is None else confidence >= settings.confident_at
     return Answer(query.text, sentences, widened, confident, confidence, ev)

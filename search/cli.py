@@ -283,9 +283,8 @@ def main() -> None:
             out.print(ctx.get_help(), highlight=False)
             code = 0
         elif hasattr(e, "format_message"):
-            command = ctx.command_path.split(" ", 1)[1] if ctx is not None and " " in ctx.command_path else ""
-            err.print(f"wpkb: error: {shown(e.format_message())} (see `wpkb {command} --help`)".replace("  ", " "),
-                      soft_wrap=True)
+            command = ctx.command_path.split(" ", 1)[1] + " " if ctx is not None and " " in ctx.command_path else ""
+            err.print(f"wpkb: error: {shown(e.format_message())} (see `wpkb {command}--help`)", soft_wrap=True)
             code = 2
         else:
             raise

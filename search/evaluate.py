@@ -118,6 +118,7 @@ class Report:
 def load_questions(paths: list[Path] | Path) -> list[Question]:
     out = []
     for path in [paths] if isinstance(paths, Path) else paths:
+        before = len(out)
         if not path.is_file():
             raise WpkbError(f"no question file at {path}; give a JSONL file with one question per line")
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -131,7 +132,7 @@ def load_questions(paths: list[Path] | Path) -> list[Question]:
             except (ValueError, KeyError, TypeError, AttributeError) as e:
                 raise WpkbError(f"{path}:{n}: not a question line ({e}); each line needs at least "
                                 "\"question\", and \"doc\" + \"pages\" when it has an answer") from None
-        if not out:
+        if len(out) == before:
             raise WpkbError(f"{path} has no questions")
     return out
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import tokenize
-from .asks import asked, offered, type_match
+from .asks import offered, type_match
 from .retrieve import Passage, Query
 from .settings import Settings
 
@@ -77,18 +77,22 @@ def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> f
     return score / w.total
 
 
+def page_text(pages: dict[tuple[int, int], str], p: Passage) -> str:
+    """The whole text of a passage's page, or the passage's own where the page was not fetched."""
+    return pages.get((p.doc_id, p.page), p.text)
+
+
 def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, int], str], w: Weights,
-               settings: Settings) -> tuple[list[Candidate], dict[int, set[str]]]:
+               asks: frozenset[str], settings: Settings) -> tuple[list[Candidate], dict[int, set[str]]]:
     """Every sentence of the top pages' text (the answer often sits beside the retrieved chunk),
     and a sentence joined with the next where it runs into it; and each page's terms, by ref."""
     spans_of: list[tuple[int, str, list[tuple[int, int]], list[list[str]]]] = []
     for ref, p in enumerate(passages[:settings.answer_pages], 1):
-        text = pages.get((p.doc_id, p.page), p.text)
+        text = page_text(pages, p)
         spans = [s for s in sentence_spans(text) if s[1] - s[0] >= settings.min_sentence_chars]
         spans_of.append((ref, text, spans, [tokenize(text[a:b]) for a, b in spans]))
     lengths = [len(t) for *_, terms in spans_of for t in terms]
     avg = max(1.0, sum(lengths) / max(1, len(lengths)))
-    asks = asked(query.text)
     out = []
     for ref, text, spans, terms in spans_of:
         scores = [bm25(w, t, avg, settings.sentence_k1, settings.sentence_b) for t in terms]
