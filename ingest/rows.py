@@ -20,7 +20,8 @@ CREATE TABLE documents(
   sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
   title TEXT NOT NULL, page_count INTEGER NOT NULL, indexed_at TEXT NOT NULL,
   header_lines INTEGER NOT NULL DEFAULT 0,
-  warnings TEXT NOT NULL DEFAULT '[]');
+  warnings TEXT NOT NULL DEFAULT '[]',
+  name_terms TEXT NOT NULL DEFAULT '');  -- index terms of its file name and title (names.py), space separated
 CREATE TABLE pages(
   doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
   number INTEGER NOT NULL, label TEXT, status TEXT NOT NULL, text TEXT NOT NULL,
@@ -102,8 +103,9 @@ class NewChunk:
 
 
 def connect_ro(path: Path) -> sqlite3.Connection:
-    # Committed generations are never modified, so readers need no locks.
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    # Committed generations are never modified, so readers need no locks; a server may read
+    # from its worker threads, one call at a time (mcp_server.py).
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -137,6 +139,10 @@ class Reads:
             d.chunks = counts.get(d.id, 0)
             d.page_status = status.get(d.id, {})
         return docs
+
+    def name_terms(self) -> dict[int, set[str]]:
+        """Report id -> the index terms of its name, as the build stored them."""
+        return {doc_id: set(terms.split()) for doc_id, terms in self.db.execute("SELECT id, name_terms FROM documents")}
 
     def chunk_texts(self) -> tuple[np.ndarray, list[str]]:
         """(ids, texts) of every chunk, in id order."""

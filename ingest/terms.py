@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from functools import cache
 
@@ -11,7 +10,7 @@ from .clean import HAN, is_han, normalise_chars
 # How terms are made. It is recorded with the chunk settings: a KB whose terms were made
 # another way is refused by search (its terms could not meet the question's) and has
 # its terms remade by the next build.
-VERSION = "jieba-search-dict+snowball-en/2"
+VERSION = "jieba-search-dict+snowball-en/3"  # 3: report name terms stored too
 
 _RUNS = re.compile(rf"[{HAN}]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(
@@ -33,17 +32,10 @@ ZH_STOP = frozenset(
 
 @cache
 def _cutter():
-    import jieba
-
+    from .dictionary import tokenizer
     from .embed import cache_dir
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.tmp_dir = str(cache_dir())  # its dictionary cache, built once
-    try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-    except OSError:  # a cache folder that can't be made: jieba then builds its cache each time
-        pass
-    return jieba
+    return tokenizer(cache_dir())
 
 
 @cache

@@ -14,6 +14,7 @@ from .errors import WpkbError
 from .files import fsync_dir, fsync_file
 from .manifest import (Manifest, check_compatible, checksums, damage, next_generation, now, read_manifest,
                        remove_uncommitted, write_manifest)
+from .names import name_terms
 from .rows import NewChunk, Reads, connect_rw
 
 
@@ -41,10 +42,20 @@ class Writer(Reads):
         self.db = connect_rw(self._db_path, fresh=start_empty)
 
     def remake_terms(self, tokenize) -> None:
-        """Recompute every chunk's BM25 terms from its text, e.g. after the way terms are made changed."""
+        """Recompute every chunk's BM25 terms from its text and every report's name terms, e.g.
+        after the way terms are made changed (a KB from before name terms were stored gains them)."""
         ids, texts = self.chunk_texts()
         self.db.executemany("UPDATE chunks SET terms=? WHERE id=?",
                             [(" ".join(tokenize(text)), int(cid)) for cid, text in zip(ids, texts)])
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
+        if "name_terms" not in columns:
+            self.db.execute("ALTER TABLE documents ADD COLUMN name_terms TEXT NOT NULL DEFAULT ''")
+        for doc_id, path, title in self.db.execute("SELECT id, path, title FROM documents").fetchall():
+            self._set_name_terms(doc_id, path, title)
+
+    def _set_name_terms(self, doc_id: int, path: str, title: str) -> None:
+        self.db.execute("UPDATE documents SET name_terms=? WHERE id=?",
+                        (" ".join(sorted(name_terms(path, title))), doc_id))
 
     def remove_document(self, doc_id: int) -> int:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
@@ -58,6 +69,8 @@ class Writer(Reads):
 
     def rename_document(self, doc_id: int, path: str, mtime_ns: int) -> None:
         self.db.execute("UPDATE documents SET path=?, mtime_ns=? WHERE id=?", (path, mtime_ns, doc_id))
+        (title,) = self.db.execute("SELECT title FROM documents WHERE id=?", (doc_id,)).fetchone()
+        self._set_name_terms(doc_id, path, title)  # the file name is part of the name
 
     def touch_document(self, doc_id: int, mtime_ns: int) -> None:
         """Record a new mtime for unchanged content, so the next scan takes the fast path."""
@@ -68,9 +81,9 @@ class Writer(Reads):
                      chunks: list[NewChunk], vecs: np.ndarray) -> int:
         cur = self.db.execute(
             "INSERT INTO documents(path, sha256, size, mtime_ns, title, page_count, indexed_at, "
-            "header_lines, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
+            "header_lines, warnings, name_terms) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (path, sha256, size, mtime_ns, title, len(pages), now(), header_lines,
-             json.dumps(warnings, ensure_ascii=False)))
+             json.dumps(warnings, ensure_ascii=False), " ".join(sorted(name_terms(path, title)))))
         doc_id = cur.lastrowid
         self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?)",
                             [(doc_id, p.number, p.label, p.status, p.text) for p in pages])

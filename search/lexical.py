@@ -14,9 +14,9 @@ class Lexical:
     """Scores over a loaded ``Bm25Index``; rows are chunks, ``ids`` maps row -> chunk id."""
 
     def __init__(self, index: Bm25Index):
-        self.bm25 = index.bm25
+        self.index = index
         self.ids = index.ids
-        self.vocabulary = self.bm25.vocab_dict if self.bm25 is not None else {}
+        self.vocabulary = index.vocabulary
         self._rows: dict[int, int] | None = None  # chunk id -> row, made on first use
 
     def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
@@ -28,37 +28,32 @@ class Lexical:
 
     def doc_freq(self, term: str) -> int:
         """How many chunks hold the term."""
-        col = self.vocabulary.get(term)
-        if col is None:
-            return 0
-        indptr = self.bm25.scores["indptr"]
-        return int(indptr[col + 1] - indptr[col])
+        column = self.index.column(term)
+        return 0 if column is None else len(column[0])
 
     def scores(self, terms: list[str], alternatives: Sequence[list[str]] = ()) -> np.ndarray:
         """BM25 score of every chunk (in ``ids`` order) for the query terms, plus, for each
         list of ``alternatives`` (a word's translations), the best score of its terms in
         that chunk: alternatives count as one word however many there are."""
         total = np.zeros(len(self.ids), dtype=np.float32)
-        if self.bm25 is None:
-            return total
-        known = [t for t in terms if t in self.vocabulary]
-        if known:
-            total += np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        summed = np.zeros(len(self.ids), dtype=np.float32)
+        for t in terms:  # a term asked twice counts twice, as in bm25s's own scoring
+            column = self.index.column(t)
+            if column is not None:
+                np.add.at(summed, *column)
+        total += summed
         for group in alternatives:
             total += self._best(group)
         return total
 
     def _best(self, terms: list[str]) -> np.ndarray:
-        """Per chunk, the highest BM25 score of any one of the terms (0 where none occurs),
-        read from each term's postings (bm25s keeps a term's per-chunk scores as a column)."""
-        s = self.bm25.scores
+        """Per chunk, the highest BM25 score of any one of the terms (0 where none occurs)."""
         best = np.zeros(len(self.ids), dtype=np.float32)
         for t in terms:
-            col = self.vocabulary.get(t)
-            if col is not None:
-                start, end = s["indptr"][col], s["indptr"][col + 1]
-                rows = s["indices"][start:end]
-                best[rows] = np.maximum(best[rows], s["data"][start:end])
+            column = self.index.column(t)
+            if column is not None:
+                rows, scores = column
+                best[rows] = np.maximum(best[rows], scores)
         return best
 
 

@@ -3,42 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
-
-from ..ingest.rows import DocRow
-from ..ingest.terms import index_term, words
-
-_SEPARATORS = re.compile(r"[_\-.]+")
-# Words for a kind of document. The BM25 terms leave them out ("白皮书提到…" favoured the
-# pages about the white paper itself), but they still point at reports: "白皮书认为…" is
-# likelier about a report whose name says white paper than about a survey. A kind counts as
-# one name term, weighted like the others by how few reports' names hold it. Not "report"
-# (报告): questions call any document that, and as a kind it cost R@5 on the dev set (docs/retrieval.md).
-_KINDS = {
-    "whitepaper": re.compile(r"白皮书|\bwhite[ -]?papers?\b"),
-}
-
-
-def kinds(text: str) -> set[str]:
-    """Name terms for the kinds of document a text names ("白皮书", "white paper" -> whitepaper)."""
-    low = text.lower()
-    return {index_term(kind) for kind, pattern in _KINDS.items() if pattern.search(low)}
-
-
-def name_terms(doc: DocRow) -> set[str]:
-    """Index terms of a report's file name (without folder and extension) and its PDF title,
-    and the kinds of document they name."""
-    stem = doc.name.rsplit(".", 1)[0]
-    name = f"{_SEPARATORS.sub(' ', stem)} {doc.title}"
-    return {index_term(w) for w in words(name)} | kinds(name)
-
 
 class ReportNames:
     """How much of each report's name a question's terms cover, each name term weighted by
     how few reports' names hold it (so "whitepaper" or "2022" count for little)."""
 
-    def __init__(self, docs: list[DocRow]):
-        self.names = {d.id: name_terms(d) for d in docs}
+    def __init__(self, names: dict[int, set[str]]):
+        self.names = names  # report id -> its name terms (ingest/names.py, stored at build time)
         n = len(self.names)
         df: dict[str, int] = {}
         for terms in self.names.values():

@@ -15,11 +15,12 @@ from ..ingest.errors import WpkbError
 from ..ingest.kb import KB
 from ..ingest.manifest import check_terms, read_manifest
 from ..ingest.rows import DocRow
+from ..ingest.names import kinds
 from ..ingest.terms import index_term, words
 from .dense import nearest
 from .fusion import best_of, best_per_page, fuse
 from .lexical import Lexical, bm25_query, bm25_scores
-from .names import ReportNames, kinds
+from .names import ReportNames
 from .priors import prior
 from .settings import DEFAULT, Settings
 from .translate import translations
@@ -135,9 +136,6 @@ class Searcher:
     def lexical(self) -> Lexical:
         return self._lexical
 
-    def embed_question(self, question: str) -> np.ndarray:
-        return self.embedder.queries([normalise_chars(question)])[0]
-
     def search(self, question: str, k: int = 5, doc: str | None = None,
                mode: str = "hybrid") -> tuple[Query, tuple[Passage, ...]]:
         """The question as a Query, and its top-k passages, the best chunk of each page."""
@@ -152,13 +150,16 @@ class Searcher:
                             "(a question, not a document)")
         allowed = self.kb.chunk_ids(self.document(doc).id) if doc else None
         cfg = self.settings
-        qvec = self.embed_question(question)
         pool = max(cfg.pool, k * cfg.candidates_per_result)
         lex = self.lexical()
         asked = words(question)
         translated = translations(asked, lex, cfg.translations_per_word)
         groups = [g for _, g in translated if g]
         own = [index_term(w) for w in asked]
+        # the question and its dictionary translation in one encoder call
+        embedded = [w for g in groups for w in g[:cfg.translations_embedded]] if mode == "hybrid" else []
+        vecs = self.embedder.queries([normalise_chars(question)] + ([" ".join(embedded)] if embedded else []))
+        qvec, qvec2 = vecs[0], (vecs[1] if embedded else None)
         query = Query(question, qvec, tuple(asked), tuple(own),
                       tuple((w, tuple(index_term(t) for t in g)) for w, g in translated if g))
         if mode == "dense":
@@ -171,8 +172,7 @@ class Searcher:
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
             bm25 = bm25_scores(lex, *bm25_query(own, alternatives, claimed, titles), allowed)
             lexical = best_of(lex.ids, bm25, pool)
-            embedded = [w for g in groups for w in g[:cfg.translations_embedded]]
-            dense, basis = self._dense(qvec, embedded, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
+            dense, basis = self._dense(qvec, qvec2, lexical, pool, allowed) if mode == "hybrid" else ({}, set())
             if dense:
                 # every candidate with its own BM25 score: one the dense side found just past
                 # BM25's pool would otherwise count as a 0 there, and -k (which widens the
@@ -200,10 +200,10 @@ class Searcher:
 
     def report_names(self) -> ReportNames:
         if self._names is None:
-            self._names = ReportNames(self.kb.documents())
+            self._names = ReportNames(self.kb.name_terms())
         return self._names
 
-    def _dense(self, qvec: np.ndarray, translated: list[str], lexical: dict[int, float], pool: int,
+    def _dense(self, qvec: np.ndarray, qvec2: np.ndarray | None, lexical: dict[int, float], pool: int,
                allowed: np.ndarray | None) -> tuple[dict[int, float], set[int]]:
         """The dense score of every candidate (nearest to the question or to its translation,
         or found by BM25, best first), mixing in the translated query's cosine where there is
@@ -211,9 +211,7 @@ class Searcher:
         cfg = self.settings
         index = self.kb.index()
         found = [[cid for cid, _ in nearest(index, qvec, pool, allowed)], list(lexical)]
-        qvec2 = None
-        if translated:
-            qvec2 = self.embedder.queries([" ".join(translated)])[0]
+        if qvec2 is not None:
             found.append([cid for cid, _ in nearest(index, qvec2, pool, allowed)])
         ids_list = sorted({cid for ids in found for cid in ids})
         if not ids_list:

@@ -149,13 +149,15 @@ def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
     import sqlite3
 
     from wpkb.ingest.manifest import read_manifest
+    from wpkb.ingest.names import name_terms
     from wpkb.ingest.terms import tokenize, words
 
     corpus, kb = workspace
     db = sqlite3.connect(kb / read_manifest(kb).db_file)
-    with db:  # terms as wpkb made them before English words were stemmed
+    with db:  # terms as wpkb made them before English words were stemmed, and no report name terms
         for cid, text in db.execute("SELECT id, text FROM chunks").fetchall():
             db.execute("UPDATE chunks SET terms=? WHERE id=?", (" ".join(words(text)), cid))
+        db.execute("ALTER TABLE documents DROP COLUMN name_terms")
     db.close()
     manifest = json.loads((kb / "manifest.json").read_text())
     del manifest["chunking"]["terms"]
@@ -169,8 +171,10 @@ def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
     assert json.loads(result.output)["chunks_embedded"] == 0
     db = sqlite3.connect(kb / read_manifest(kb).db_file)
     rows = db.execute("SELECT text, terms FROM chunks").fetchall()
+    names = db.execute("SELECT path, title, name_terms FROM documents").fetchall()
     db.close()
     assert rows and all(terms == " ".join(tokenize(text)) for text, terms in rows)
+    assert names and all(set(terms.split()) == name_terms(path, title) and terms for path, title, terms in names)
     answer = ask_json(runner, kb, "How long were flights grounded after the Iceland eruption?")
     assert top_page(answer) == ("en_digest.pdf", 2)
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_pdf
 from test_incremental import check_consistent
-from wpkb.ingest import bm25, cache, files
+from wpkb.ingest import bm25, cache
 from wpkb.ingest.build import build
 from wpkb.ingest.plan import CorpusFile, make_plan
 from wpkb.search.cli import app
@@ -131,20 +131,34 @@ def test_a_full_disk_during_the_commit_is_one_line_and_the_kb_survives(workspace
 
 
 def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
-    from wpkb.ingest import cedict
+    from wpkb.ingest import cedict, dictionary, lookup
 
     monkeypatch.setenv("WPKB_CACHE", str(tmp_path / "cache"))
 
-    def full(path, data):
+    def full(path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(files, "atomic_write", full)
+    monkeypatch.setattr(lookup, "fsync_file", full)  # the disk fills as a stored table is written
     cedict.tables.cache_clear()
     try:
-        assert cedict.tables().en2zh  # parsed, used, not kept
+        assert cedict.tables().en2zh["market"]  # parsed, used, not kept
+        assert dictionary.tokenizer(tmp_path / "cache").lcut("营销市场") == ["营销", "市场"]
     finally:
         cedict.tables.cache_clear()
-    assert not list((tmp_path / "cache").glob("*.tmp"))
+    assert not list((tmp_path / "cache").glob("*.sqlite")) and not list((tmp_path / "cache").glob(".*tmp"))
+
+
+def test_a_damaged_stored_table_is_made_again(tmp_path):
+    from wpkb.ingest import dictionary
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    first = dictionary.tokenizer(cache)
+    (stored,) = cache.glob("jieba-dict-*.sqlite")
+    assert first.lcut("营销市场") == dictionary.tokenizer(cache).lcut("营销市场") == ["营销", "市场"]
+    stored.write_bytes(b"not a database")
+    assert dictionary.tokenizer(cache).lcut("营销市场") == ["营销", "市场"]  # loaded whole, stored again
+    assert dictionary.tokenizer(cache).FREQ.get("营销") == first.FREQ["营销"]
 
 
 def test_a_reader_keeps_answering_while_builds_commit_and_the_prompt_moves_on(workspace):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import built_searcher, make_pdf
-from wpkb.ingest.rows import DocRow
 from wpkb.ingest.terms import index_term, tokenize
 from wpkb.search import retrieve
-from wpkb.search.names import ReportNames, kinds, name_terms
+from wpkb.ingest.names import kinds, name_terms
+from wpkb.search.names import ReportNames
 from wpkb.search.priors import contents_prior, references_prior
 from wpkb.search.settings import DEFAULT
 from wpkb.search.fusion import best_of, fuse, standardised
@@ -20,8 +20,9 @@ from wpkb.search.lexical import bm25_query
 pytestmark = pytest.mark.usefixtures("fake_model")
 
 
-def doc(id_: int, path: str, title: str) -> DocRow:
-    return DocRow(id_, path, "", 0, 0, title, 1, "", 0, [])
+def report_names(docs: list[tuple[int, str, str]]) -> ReportNames:
+    """ReportNames of (id, path, title) reports, their name terms made as a build makes them."""
+    return ReportNames({id_: name_terms(path, title) for id_, path, title in docs})
 
 
 def test_standard_scores_have_mean_zero_and_unit_spread_and_survive_a_constant():
@@ -50,10 +51,10 @@ def test_contents_pages_are_known_by_their_dot_leaders():
 
 
 def test_a_report_named_by_the_question_is_covered_most():
-    names = ReportNames([
-        doc(1, "zh/nira_rail_freight_index_whitepaper_2031.pdf", "白皮书"),
-        doc(2, "zh/port_freight_market_report_2031.pdf", "PowerPoint 演示文稿"),
-        doc(3, "en/acme_traveller_survey_2032.pdf", "Acme 2032 Traveller Survey"),
+    names = report_names([
+        (1, "zh/nira_rail_freight_index_whitepaper_2031.pdf", "白皮书"),
+        (2, "zh/port_freight_market_report_2031.pdf", "PowerPoint 演示文稿"),
+        (3, "en/acme_traveller_survey_2032.pdf", "Acme 2032 Traveller Survey"),
     ])
     asked = set(tokenize("According to NIRA's 2031 rail freight index white paper, what is one TEU?"))
     cover = names.coverage(asked)
@@ -63,7 +64,7 @@ def test_a_report_named_by_the_question_is_covered_most():
 
 
 def test_only_one_clearly_named_report_claims_its_name_terms():
-    names = ReportNames([doc(1, "r/harbour_census.pdf", ""), doc(2, "r/orchard_census.pdf", "")])
+    names = report_names([(1, "r/harbour_census.pdf", ""), (2, "r/orchard_census.pdf", "")])
     assert names.claimed({1: 0.9, 2: 0.3}, 0.7) == names.names[1]
     assert names.claimed({1: 0.6, 2: 0.3}, 0.7) == set()  # not clearly enough
     assert names.claimed({1: 0.8, 2: 0.8}, 0.7) == set()  # two reports tie
@@ -71,7 +72,7 @@ def test_only_one_clearly_named_report_claims_its_name_terms():
 
 
 def test_words_every_report_name_holds_count_for_little():
-    names = ReportNames([doc(i, f"r/{n}_whitepaper_2022.pdf", "") for i, n in enumerate(["alpha", "beta", "gamma"])])
+    names = report_names([(i, f"r/{n}_whitepaper_2022.pdf", "") for i, n in enumerate(["alpha", "beta", "gamma"])])
     shared = names.coverage({"whitepap", "2022"})
     assert shared[0] == shared[1] == shared[2] and shared[0] * 3 < names.coverage({"alpha"})[0]
 
@@ -107,15 +108,16 @@ def test_a_page_that_spells_a_title_out_does_not_outrank_the_page_that_answers(t
 
 
 _EQUAL_NAMES = """
-from wpkb.ingest.rows import DocRow
+from wpkb.ingest.names import name_terms
 from wpkb.search.names import ReportNames
 shared = ["harbour", "freight", "census", "tonnage", "quay"]
-docs = []
+names = {}
 for k, word in enumerate(shared):  # each word in a different number of other reports: unequal weights
-    docs += [DocRow(len(docs), f"{word}_{n}.pdf", "", 0, 0, "", 1, "", 0, []) for n in range(2 ** k)]
-editions = [DocRow(len(docs) + n, "_".join(shared) + f"_edition{n}.pdf", "", 0, 0, "", 1, "", 0, []) for n in range(20)]
-coverage = ReportNames(docs + editions).coverage(set(shared))
-print(len({coverage[d.id] for d in editions}))
+    names.update((len(names), name_terms(f"{word}_{n}.pdf", "")) for n in range(2 ** k))
+editions = range(len(names), len(names) + 20)
+names.update((i, name_terms("_".join(shared) + f"_edition{i}.pdf", "")) for i in editions)
+coverage = ReportNames(names).coverage(set(shared))
+print(len({coverage[i] for i in editions}))
 """
 
 
@@ -159,8 +161,8 @@ def test_white_paper_in_any_spelling_is_a_name_term_and_report_is_not():
     whitepaper = {index_term("whitepaper")}
     assert kinds("白皮书认为…") == kinds("According to the White Paper") == kinds("two white-papers") == whitepaper
     assert kinds("报告指出,the report says") == set()
-    assert whitepaper <= name_terms(doc(1, "r/harbour_whitepaper_2031.pdf", ""))
-    assert whitepaper <= name_terms(doc(2, "r/harbour_2031.pdf", "港口白皮书"))
+    assert whitepaper <= name_terms("r/harbour_whitepaper_2031.pdf", "")
+    assert whitepaper <= name_terms("r/harbour_2031.pdf", "港口白皮书")
 
 
 def test_a_question_that_says_white_paper_favours_the_report_named_so(tmp_path, runner):
