@@ -15,7 +15,7 @@ from .chunk import ChunkSettings
 from .copy import copy_into
 from .embed import Embedder, resolve_model
 from .errors import WpkbError
-from .extract import MAX_OCR_PAGES
+from .extract import MAX_OCR_PAGES, Page, title_of
 from .kb import KB
 from .manifest import MANIFEST, check_compatible, read_manifest, set_aside, terms_current, write_lock
 from .plan import Plan, make_plan, relative, scan
@@ -23,6 +23,7 @@ from .progress import Progress
 from .readahead import Extracted, Unreadable, read_ahead
 from .rows import DocRow
 from .terms import tokenize
+from .titles import TITLE_PAGES
 from .writer import Writer
 
 # Chunks per encode() call, chosen with bench/batch_size.py: on 2 CPU cores, batches of 2-4
@@ -137,6 +138,23 @@ def add(files: list[Path], corpus: Path, kb_dir: Path, copy: bool = False, as_na
         return _build(corpus, kb_dir, None, None, False, targets, passwords, progress), targets
 
 
+def _retitle(writer: Writer, docs: list, files: dict, progress: Progress) -> None:
+    """Titles read from each report's first pages, for a KB made before they were (a report
+    whose PDF is gone or won't open keeps its title)."""
+    for d in docs:
+        f = files.get(d.path)
+        if f is None:
+            continue
+        pages = [Page(r.number, r.label, r.text, r.status) for r in writer.pages(d.id)[:TITLE_PAGES]]
+        try:
+            title = title_of(f.path, pages)
+        except WpkbError as e:
+            progress.note(f"{d.path}: kept its title ({e})")
+            continue
+        if title != d.title:
+            writer.set_title(d.id, title)
+
+
 def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSettings | None, full: bool,
            only: list[Path] | None, passwords: dict[str, str] | None, progress: Progress | None,
            max_ocr_pages: int = MAX_OCR_PAGES) -> BuildReport:
@@ -190,6 +208,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         if stale_terms:
             progress.stage("remaking BM25 terms", 0)
             writer.remake_terms(tokenize)
+            _retitle(writer, docs, {f.rel: f for f in files}, progress)
         _apply_plan(writer, plan)
         with closing(read_ahead(plan.process, passwords, settings, progress, max_ocr_pages)) as items:
             _index_files(writer, plan, items, embedder, cache, progress, report)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .clean import clean_lines, clean_page
 from .errors import WpkbError
-from . import ocr
+from . import ocr, titles
 from .headers import running_lines, strip_running_lines
 from .quality import is_garbled
 
@@ -27,6 +27,7 @@ class Page:
     label: str | None  # the PDF's own page label, where it defines one
     text: str
     status: str = "text"  # "text" | "ocr" | "empty" | "garbled" | "error"; only text and ocr are indexed
+    heading: str = ""  # for an OCR'd page, its line(s) in the tallest type (titles.py)
 
 
 @dataclass
@@ -78,13 +79,12 @@ def _labels(reader) -> list[str | None]:
         return [None] * len(reader.pages)
 
 
-def _title(reader, path: Path) -> str:
+def _metadata_title(reader) -> str:
     try:
         title = (reader.metadata or {}).get("/Title")
-    except Exception:
+    except Exception:  # a damaged info dictionary: the pages still give a title
         title = None
-    title = str(title).strip() if title else ""
-    return title or path.stem
+    return str(title).strip() if title else ""
 
 
 def extract(path: Path, password: str | None = None, max_ocr_pages: int = MAX_OCR_PAGES) -> Document:
@@ -122,7 +122,25 @@ def extract(path: Path, password: str | None = None, max_ocr_pages: int = MAX_OC
             st = "empty"
         pages.append(Page(i + 1, labels[i], text if st == "text" else "", st))
     warnings += _read_unreadable_pages(path, password, pages, max_ocr_pages)
-    return Document(_title(reader, path), pages, warnings, removed_total)
+    title = titles.choose(_metadata_title(reader), path, reader, pages)
+    return Document(title, pages, warnings, removed_total)
+
+
+def title_of(path: Path, pages: list[Page]) -> str:
+    """The title of a report indexed before titles were read from its pages: its PDF's first
+    pages, with ``pages`` as stored (an OCR'd first page is read again for its tallest line)."""
+    reader = _open(path, None)
+    metadata = _metadata_title(reader)
+    if titles.is_junk(metadata, path) and ocr.available():
+        todo = [p for p in pages[:titles.TITLE_PAGES] if p.status == "ocr"]
+        if todo:
+            again = ocr.PageReader(path)
+            try:
+                for p in todo:
+                    p.heading = titles.largest(again.read_lines(p.number), titles.OCR_LARGE)
+            finally:
+                again.close()
+    return titles.choose(metadata, path, reader, pages)
 
 
 def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], cap: int) -> list[str]:
@@ -149,9 +167,10 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], 
             if time.monotonic() > deadline:
                 over = [p.number for p in todo[i:]] + over
                 break
-            text = clean_page(clean_lines("\n".join(reader.read(page.number))))
+            lines = reader.read_lines(page.number)
+            text = clean_page(clean_lines("\n".join(t for _, t in lines)))
             if len(text) >= EMPTY_PAGE_CHARS:
-                page.text, page.status = text, "ocr"
+                page.text, page.status, page.heading = text, "ocr", titles.largest(lines, titles.OCR_LARGE)
     finally:
         reader.close()
     left = set(over)

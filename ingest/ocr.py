@@ -30,8 +30,9 @@ def _ocr():
     return RapidOCR()
 
 
-def _lines(result) -> list[str]:
-    """OCR boxes -> text lines in reading order (top to bottom, then left to right)."""
+def _lines(result) -> list[tuple[float, str]]:
+    """OCR boxes -> (height in pixels, text) of each line in reading order (top to bottom,
+    then left to right)."""
     boxes = []
     for box, text, score in result or []:
         if float(score) < MIN_CONFIDENCE or not text.strip():
@@ -39,16 +40,24 @@ def _lines(result) -> list[str]:
         ys = [p[1] for p in box]
         boxes.append((min(ys), max(ys), min(p[0] for p in box), text.strip()))
     boxes.sort()
-    lines: list[list[tuple[float, str]]] = []
+    lines: list[list[tuple[float, float, str]]] = []
     bottom = None
     for top, low, left, text in boxes:
         if lines and bottom is not None and top < bottom - 0.5 * (low - top):
-            lines[-1].append((left, text))  # overlaps the line above: same line
+            lines[-1].append((left, low - top, text))  # overlaps the line above: same line
             bottom = max(bottom, low)
         else:
-            lines.append([(left, text)])
+            lines.append([(left, low - top, text)])
             bottom = low
-    return [" ".join(t for _, t in sorted(line)) for line in lines]
+    return [(max(h for _, h, _ in line), " ".join(t for _, _, t in sorted(line))) for line in lines]
+
+
+def boxes(image) -> list[tuple[list, str]]:
+    """(corner points, text) of each confident OCR box in an image (a PIL image or an array)."""
+    import numpy as np
+
+    result, _ = _ocr()(np.asarray(image), use_cls=False)
+    return [(box, text.strip()) for box, text, score in result or [] if float(score) >= MIN_CONFIDENCE and text.strip()]
 
 
 class PageReader:
@@ -64,6 +73,10 @@ class PageReader:
 
     def read(self, number: int) -> list[str]:
         """The text lines of 1-based page ``number``."""
+        return [text for _, text in self.read_lines(number)]
+
+    def read_lines(self, number: int) -> list[tuple[float, str]]:
+        """(height, text) of each line of 1-based page ``number``: the height tells a title."""
         page = self.pdf[number - 1]
         scale = max(1.0, MIN_LONG_SIDE / max(page.get_size()))
         image = page.render(scale=scale).to_numpy()

@@ -10,7 +10,7 @@ from .clean import HAN, is_han, normalise_chars
 # How terms are made. It is recorded with the chunk settings: a KB whose terms were made
 # another way is refused by search (its terms could not meet the question's) and has
 # its terms remade by the next build.
-VERSION = "jieba-search-dict+snowball-en/3"  # 3: report name terms stored too
+VERSION = "jieba-search-dict+snowball-en/4"  # 3: report name terms stored; 4: titles from the pages
 
 _RUNS = re.compile(rf"[{HAN}]+|[a-z0-9]+(?:[.,][0-9]+)*%?")
 EN_STOP = frozenset(

@@ -53,6 +53,11 @@ class Writer(Reads):
         for doc_id, path, title in self.db.execute("SELECT id, path, title FROM documents").fetchall():
             self._set_name_terms(doc_id, path, title)
 
+    def set_title(self, doc_id: int, title: str) -> None:
+        (path,) = self.db.execute("SELECT path FROM documents WHERE id=?", (doc_id,)).fetchone()
+        self.db.execute("UPDATE documents SET title=? WHERE id=?", (title, doc_id))
+        self._set_name_terms(doc_id, path, title)
+
     def _set_name_terms(self, doc_id: int, path: str, title: str) -> None:
         self.db.execute("UPDATE documents SET name_terms=? WHERE id=?",
                         (" ".join(sorted(name_terms(path, title))), doc_id))

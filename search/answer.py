@@ -43,6 +43,7 @@ class Answer:
     confident: bool | None = None  # None: the mode gives no calibrated signal
     confidence: float | None = None  # the probability that the answer sentences hold the answer
     evidence: Evidence | None = None  # what the confidence was computed from
+    focus: tuple[tuple[int, int] | None, ...] = ()  # per passage, its best sentence (offsets), for a short view
 
     def highlights(self, ref: int) -> list[tuple[int, int]]:
         """The answer spans in passage ``ref`` (1-based), in the order the sentences rank."""
@@ -56,10 +57,14 @@ class Answer:
                              for i, p in enumerate(self.passages, 1)]}
 
 
-def scored(query: Query, cands: list[Candidate], embedder: Embedder,
+def cheap_scores(cands: list[Candidate], settings: Settings) -> np.ndarray:
+    """Every candidate's score by words and kind alone (standard units)."""
+    return standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
+
+
+def scored(query: Query, cands: list[Candidate], cheap: np.ndarray, embedder: Embedder,
            settings: Settings) -> list[tuple[float, float, Candidate]]:
     """(score, cosine, candidate) of the candidates worth embedding, best first."""
-    cheap = standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
     keep = np.argsort(-cheap, kind="stable")[:settings.sentences_embedded]
     kept = [cands[i] for i in keep]
     cosines = embedder.passages([c.text for c in kept], light=True) @ query.vector
@@ -86,7 +91,8 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
     hybrid = mode == "hybrid"
     if not cands:
         return Answer(query.text, (), passages, False if hybrid else None, 0.0 if hybrid else None)
-    ranked = scored(query, cands, embedder, settings)
+    cheap = cheap_scores(cands, settings)
+    ranked = scored(query, cands, cheap, embedder, settings)
     best_score = ranked[0][0]
     chosen: list[tuple[float, Candidate]] = []
     for score, _, c in ranked:
@@ -101,6 +107,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
                     for i, p in enumerate(passages, 1))
     sentences = tuple(AnswerSentence(c.text, c.ref, c.start - widened[c.ref - 1].char_start,
                                      c.end - widened[c.ref - 1].char_start, score) for score, c in chosen)
+    focus = _focus(cands, cheap, widened)
     ev = None
     confidence = None
     if hybrid:
@@ -112,4 +119,15 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
                       passages[0].lead, bool(asks))
         confidence = probability(ev, settings.confidence_weights, settings.confidence_bias)
     confident = None if confidence is None else confidence >= settings.confident_at
-    return Answer(query.text, sentences, widened, confident, confidence, ev)
+    return Answer(query.text, sentences, widened, confident, confidence, ev, focus)
+
+
+def _focus(cands: list[Candidate], cheap: np.ndarray, passages: tuple[Passage, ...]) -> tuple:
+    """Per passage, the offsets of its best sentence by words and kind (None: no candidate in it)."""
+    best: dict[int, tuple[float, Candidate]] = {}
+    for score, c in zip(cheap.tolist(), cands):
+        p = passages[c.ref - 1]
+        if p.char_start <= c.start and c.end <= p.char_end and (c.ref not in best or score > best[c.ref][0]):
+            best[c.ref] = (score, c)
+    return tuple((best[i][1].start - p.char_start, best[i][1].end - p.char_start) if i in best else None
+                 for i, p in enumerate(passages, 1))

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from ..ingest.cli import CorpusOpt, JsonOpt, KbOpt, RichProgress, app, err, friendly_errors, kb_path, out, print_json, \
     shown, visible
 from ..ingest.errors import WpkbError
+from . import listing
 
 
 def _page_ref(doc: str, page: int, label: str | None, ocr: bool = False) -> str:
@@ -22,7 +24,56 @@ def _page_ref(doc: str, page: int, label: str | None, ocr: bool = False) -> str:
     return ref + " · OCR" if ocr else ref
 
 
-def _print_answer(ans) -> None:
+SNIPPET_LINES = 3  # a passage in the short view: its best sentence with context, about this many lines
+
+
+def _window(text: str, focus: tuple[int, int], cells: int) -> tuple[int, int]:
+    """Offsets of a part of ``text`` around ``focus`` that fills about ``cells`` terminal cells
+    (a Chinese character takes two), grown on both sides alike."""
+    from rich.cells import cell_len
+
+    a, b = focus
+    used = cell_len(text[a:b])
+    while used > cells and b > a + 1:  # a long sentence: its start
+        b -= 1
+        used -= cell_len(text[b])
+    while used < cells and (a > 0 or b < len(text)):
+        for side in (0, 1):
+            if side == 0 and a > 0:
+                a -= 1
+                used += cell_len(text[a])
+            elif side == 1 and b < len(text):
+                used += cell_len(text[b])
+                b += 1
+    return a, b
+
+
+def _passage_body(ans, i: int, p, full: bool) -> Text:
+    """The passage's text, answer spans highlighted; unless ``full``, cut to its best sentence
+    (the answer's where it holds one) with a little context, … where cut."""
+    spans = ans.highlights(i)
+    start, end = 0, len(p.text)
+    focus = spans[0] if spans else (ans.focus[i - 1] if i <= len(ans.focus) else None)
+    if not full and focus is not None:
+        start, end = _window(p.text, focus, SNIPPET_LINES * max(20, out.width - 4) - 2)
+    body = Text(("…" if start > 0 else "") + visible(p.text[start:end]) + ("…" if end < len(p.text) else ""))
+    shift = (1 if start > 0 else 0) - start  # page text holds no control characters (clean.py): offsets stay
+    for a, b in spans:
+        a, b = max(a, start), min(b, end)
+        if a < b:
+            body.stylize("bold yellow", a + shift, b + shift)
+    return body
+
+
+def _pdf_link(corpus: Path | None, doc: str, page: int) -> str | None:
+    """A file:// link that opens the report at the page in most PDF viewers, where the file is there."""
+    if corpus is None:
+        return None
+    pdf = (corpus / doc).resolve()
+    return f"{pdf.as_uri()}#page={page}" if pdf.is_file() else None
+
+
+def _print_answer(ans, full: bool = False, corpus: Path | None = None) -> None:
     sure = "" if ans.confidence is None else f" (confidence {ans.confidence:.2f})"
     if ans.confident is False:
         out.print("[bold yellow]No passage in the indexed reports answers this well.[/] Closest" + sure + ":",
@@ -36,16 +87,14 @@ def _print_answer(ans) -> None:
     out.print()
     for i, p in enumerate(ans.passages, 1):
         same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""
-        out.print(Text(f"[{i}] ", style="bold cyan") + Text(_page_ref(p.doc, p.page, p.label, p.ocr), style="bold")
-                  + Text(same) + Text(f" · {p.score:.2f}", style="dim"))
-        body = Text(visible(p.text))  # page text holds no control characters (clean.py): offsets stay
-        for a, b in ans.highlights(i):
-            body.stylize("bold yellow", a, b)
-        out.print(Text("    ") + body, soft_wrap=True)
+        link = _pdf_link(corpus, p.doc, p.page)  # rich writes it (OSC 8) to a terminal only
+        ref = Text(_page_ref(p.doc, p.page, p.label, p.ocr), style=Style(bold=True, link=link))
+        out.print(Text(f"[{i}] ", style="bold cyan") + ref + Text(same) + Text(f" · {p.score:.2f}", style="dim"))
+        out.print(Text("    ") + _passage_body(ans, i, p, full), soft_wrap=not full)
         out.print()
 
 
-def _interactive(searcher, k: int, doc: str | None, mode: str, as_json: bool) -> None:
+def _interactive(searcher, k: int, doc: str | None, mode: str, view: dict) -> None:
     """A prompt that keeps the model and indexes loaded; history in the cache folder."""
     from ..ingest.embed import cache_dir
 
@@ -74,7 +123,7 @@ def _interactive(searcher, k: int, doc: str | None, mode: str, as_json: bool) ->
                 generation = searcher.refresh()
                 if generation is not None:
                     err.print(f"wpkb: the knowledge base changed; now answering from generation {generation}")
-                _show(searcher.ask(question, k=k, doc=doc, mode=mode), as_json)
+                _show(searcher, searcher.ask(question, k=k, doc=doc, mode=mode), **view)
             except WpkbError as e:
                 err.print(f"wpkb: error: {shown(str(e))}", soft_wrap=True)
     except EOFError:
@@ -88,13 +137,31 @@ def _interactive(searcher, k: int, doc: str | None, mode: str, as_json: bool) ->
                 err.print(f"wpkb: warning: could not save the prompt history to {shown(str(history))}")
 
 
-def _show(ans, as_json: bool) -> None:
+def _show(searcher, ans, as_json: bool, full: bool, corpus: Path, show: bool) -> None:
     if as_json:
         print_json(ans.as_dict())
     elif not ans.passages:
         out.print("The knowledge base has no passages to search; add PDF reports with text and run `wpkb build`.")
     else:
-        _print_answer(ans)
+        _print_answer(ans, full, corpus)
+    if show and ans.passages:
+        p = ans.passages[0]
+        png, _ = _render(searcher.kb, corpus, p.doc, p.page, p.text, None)
+        (err if as_json else out).print(f"[1] as printed: {shown(str(png))}", soft_wrap=True)
+
+
+def _render(kb, corpus: Path, doc: str, page: int, passage: str | None, output: Path | None) -> tuple[Path, int]:
+    """Render a report's page with the passage highlighted (render.py); the PNG's path and box count."""
+    from ..ingest.embed import cache_dir
+    from .render import render
+
+    d = kb.find_document(doc)
+    row = kb.page(d, page)
+    pdf = corpus / d.path
+    if not pdf.is_file():
+        raise WpkbError(f"{pdf}: the report's PDF is not in the corpus folder; pass --corpus DIR where it is")
+    png = output or cache_dir() / "pages" / f"{Path(d.path).stem}-p{page}.png"
+    return render(pdf, page, passage, png, ocr_page=row.status == "ocr")
 
 
 @app.command()
@@ -105,6 +172,8 @@ def ask(
     k: Annotated[int, typer.Option("-k", min=1, help="How many passages to cite.")] = 5,
     doc: Annotated[Optional[str], typer.Option("--doc", help="Only search this report.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid (BM25 + vectors), dense or bm25.")] = "hybrid",
+    full: Annotated[bool, typer.Option("--full", help="Print whole passages, not their best sentence.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Also render the top passage's page, highlighted (PNG).")] = False,
     corpus: CorpusOpt = Path("corpus"),
     kb: KbOpt = None,
     as_json: JsonOpt = False,
@@ -113,14 +182,14 @@ def ask(
     from .retrieve import Searcher
 
     searcher = Searcher(kb_path(kb, corpus))
+    view = {"as_json": as_json, "full": full, "corpus": corpus, "show": show}
     try:
         if question is None:
-            _interactive(searcher, k, doc, mode, as_json)
+            _interactive(searcher, k, doc, mode, view)
             return
-        ans = searcher.ask(question, k=k, doc=doc, mode=mode)
+        _show(searcher, searcher.ask(question, k=k, doc=doc, mode=mode), **view)
     finally:
         searcher.close()
-    _show(ans, as_json)
 
 
 @app.command(name="eval")
@@ -205,17 +274,12 @@ def sources(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None, as_json: JsonO
     """List the indexed reports: file, title, pages, chunks, when indexed, warnings."""
     db = _open_kb(kb, corpus)
     try:
+        if as_json:
+            print_json(listing.reports(db))
+            return
         docs, skipped = db.documents(), db.skipped()
     finally:
         db.close()
-    if as_json:
-        print_json({
-            "documents": [{"file": d.path, "title": d.title, "pages": d.page_count, "chunks": d.chunks,
-                           "indexed_at": d.indexed_at, "page_status": d.page_status,
-                           "header_lines_removed": d.header_lines, "warnings": d.warnings} for d in docs],
-            "skipped": [{"file": s.path, "kind": s.kind, "reason": s.reason} for s in skipped],
-        })
-        return
     t = Table()
     t.add_column("file", overflow="fold", min_width=min(40, max((len(d.path) for d in docs), default=4)))
     t.add_column("title", overflow="fold", min_width=10)
@@ -243,14 +307,13 @@ def pages(
     """List one report's pages with label and first line, or print the text of one page."""
     db = _open_kb(kb, corpus)
     try:
+        if as_json:
+            print_json(listing.pages(db, doc, page))
+            return
         d = db.find_document(doc)
         rows = [db.page(d, page)] if page is not None else db.pages(d.id)
     finally:
         db.close()
-    if as_json:
-        print_json({"doc": d.path, "title": d.title,
-                    "pages": [{"page": r.number, "label": r.label, "status": r.status, "text": r.text} for r in rows]})
-        return
     if page is not None:
         r = rows[0]
         out.print(Text(_page_ref(d.path, r.number, r.label) + f" · {r.status}", style="bold"))
@@ -264,6 +327,36 @@ def pages(
         t.add_row(str(r.number), visible(r.label or ""), r.status, first)
     out.print(Text(f"{visible(d.path)} · {visible(d.title)}", style="bold"))
     out.print(t)
+
+
+@app.command()
+@friendly_errors
+def show(
+    doc: Annotated[str, typer.Argument(help="The report: its path, file name or a unique part of it.")],
+    page: Annotated[int, typer.Argument(help="The page (1-based).")],
+    passage: Annotated[Optional[str], typer.Option("--passage", help="Text to highlight on the page.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the PNG.")] = None,
+    corpus: CorpusOpt = Path("corpus"),
+    kb: KbOpt = None,
+):
+    """Render a page of a report as printed (PNG), with a passage highlighted; prints the image's path."""
+    db = _open_kb(kb, corpus)
+    try:
+        png, boxes = _render(db, corpus, doc, page, passage, output)
+    finally:
+        db.close()
+    out.print(shown(str(png)), soft_wrap=True)
+    if passage and not boxes:
+        err.print("wpkb: warning: the passage was not found on that page; the page is shown without highlight")
+
+
+@app.command()
+@friendly_errors
+def mcp(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None):
+    """Serve the KB to an AI assistant: an MCP server on stdin/stdout (search, list_reports, list_pages, read_page)."""
+    from .mcp_server import serve
+
+    serve(kb_path(kb, corpus))
 
 
 def main() -> None:

@@ -100,7 +100,7 @@ def test_ocr_lines_are_put_in_reading_order():
         ([[10, 60], [100, 60], [100, 80], [10, 80]], "below", 0.9),
         ([[10, 90], [100, 90], [100, 110], [10, 110]], "noise", 0.1),
     ]
-    assert ocr._lines(boxes) == ["left right", "below"]
+    assert ocr._lines(boxes) == [(20, "left right"), (20, "below")]  # (height, text): the height tells a title
 
 
 def test_damaged_pdfs_raise_only_our_error_in_bounded_time(tmp_path):

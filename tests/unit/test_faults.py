@@ -221,9 +221,9 @@ def test_ocr_stops_at_the_page_cap_and_says_which_pages_it_left(tmp_path, monkey
         def __init__(self, path, password=None):
             pass
 
-        def read(self, number):
+        def read_lines(self, number):
             read.append(number)
-            return [f"scanned text of page {number}"]
+            return [(20.0, f"scanned text of page {number}")]
 
         def close(self):
             pass
@@ -243,7 +243,7 @@ def test_ocr_stops_when_its_time_for_a_report_is_up(tmp_path, monkeypatch):
         def __init__(self, path, password=None):
             pass
 
-        def read(self, number):
+        def read_lines(self, number):
             pytest.fail("OCR ran past its budget")
 
         def close(self):
