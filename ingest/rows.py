@@ -80,6 +80,7 @@ class ChunkRow:
     char_end: int
     text: str
     page_status: str
+    doc_title: str = ""
 
 
 @dataclass
@@ -191,7 +192,7 @@ class Reads:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT c.id, c.doc_id, d.path, c.page_start, p.label, c.char_start, c.char_end, c.text, p.status "
+            f"SELECT c.id, c.doc_id, d.path, c.page_start, p.label, c.char_start, c.char_end, c.text, p.status, d.title "
             f"FROM chunks c JOIN documents d ON d.id=c.doc_id "
             f"JOIN pages p ON p.doc_id=c.doc_id AND p.number=c.page_start WHERE c.id IN ({marks})",
             [int(i) for i in ids])

@@ -64,11 +64,15 @@ def asked(question: str) -> frozenset[str]:
     return frozenset(kinds | {NUMBER} if PERCENT in kinds else kinds)
 
 
+# a footnote mark glued to a word or after its stop ("questions.34 Among", "costs,12"): no figure
+_FOOTNOTE = re.compile(r"(?<=[A-Za-z][.,;:])\d{1,3}(?=\s|$)|(?<=[a-z])\d{1,2}(?=[.,;:]?\s)")
+
+
 def offered(sentence: str) -> frozenset[str]:
     """The kinds of thing the sentence holds. A date is no count: "On December 8, 2011" offers a
-    date, not the number a "how many" question asks for."""
+    date, not the number a "how many" question asks for; nor is a footnote mark."""
     kinds = {kind for kind, pattern in _OFFERS.items() if kind != NUMBER and pattern.search(sentence)}
-    if _OFFERS[NUMBER].search(_DATES.sub(" ", sentence)):
+    if _OFFERS[NUMBER].search(_DATES.sub(" ", _FOOTNOTE.sub(" ", sentence))):
         kinds.add(NUMBER)
     return frozenset(kinds)
 

@@ -89,7 +89,13 @@ def _print_answer(ans, full: bool = False, corpus: Path | None = None) -> None:
         same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""
         link = _pdf_link(corpus, p.doc, p.page)  # rich writes it (OSC 8) to a terminal only
         ref = Text(_page_ref(p.doc, p.page, p.label, p.ocr), style=Style(bold=True, link=link))
-        out.print(Text(f"[{i}] ", style="bold cyan") + ref + Text(same) + Text(f" · {p.score:.2f}", style="dim"))
+        head = Text(f"[{i}] ", style="bold cyan") + ref + Text(same) + Text(f" · {p.score:.2f}", style="dim")
+        room = out.width - head.cell_len - 3  # the title on the same line, cut to what is left of it
+        if p.title and room >= 8:
+            title = Text(visible(p.title), style="dim")
+            title.truncate(room, overflow="ellipsis")
+            head += Text(" · ", style="dim") + title
+        out.print(head)
         out.print(Text("    ") + _passage_body(ans, i, p, full), soft_wrap=not full)
         out.print()
 

@@ -42,7 +42,8 @@ def answer_text(ans) -> str:
     lines += [f"  {visible(s.text)} [{s.ref}]" for s in sentences]
     for i, p in enumerate(ans.passages, 1):
         label = f" (printed {visible(p.label)})" if p.label and p.label != str(p.page) else ""
-        lines += ["", f"[{i}] {visible(p.doc)}, page {p.page}{label}", visible(p.text)]
+        title = f"{visible(p.title)} — " if p.title else ""
+        lines += ["", f"[{i}] {title}{visible(p.doc)}, page {p.page}{label}", visible(p.text)]
     return "\n".join(lines)
 
 

@@ -59,9 +59,10 @@ class Passage:
     similarity: float = 0.0  # cosine between the question and this passage
     lead: float = 0.0  # score above the next page's (also when that page is not returned)
     same_text_pages: tuple[int, ...] = ()  # other pages of the report with this text
+    title: str = ""  # the report's title (ingest/titles.py)
 
     def as_dict(self) -> dict:
-        return {"doc": self.doc, "page": self.page, "label": self.label, "ocr": self.ocr,
+        return {"doc": self.doc, "title": self.title, "page": self.page, "label": self.label, "ocr": self.ocr,
                 "score": round(self.score, 4), "similarity": round(self.similarity, 4),
                 "same_text_pages": list(self.same_text_pages),
                 "text": self.text, "offsets": [self.char_start, self.char_end]}
@@ -195,7 +196,7 @@ class Searcher:
             lead = score - (ranked[i + 1][1] if i + 1 < len(ranked) else min(score, 0.0))
             passages.append(Passage(cid, r.doc_id, r.doc_path, r.page, r.label, score, r.text, r.char_start, r.char_end,
                                     ocr=r.page_status == "ocr", similarity=float(cos), lead=lead,
-                                    same_text_pages=tuple(same_pages.get(cid, ()))))
+                                    same_text_pages=tuple(same_pages.get(cid, ())), title=r.doc_title))
         return query, tuple(passages)
 
     def report_names(self) -> ReportNames:

@@ -60,6 +60,12 @@ def test_a_date_is_not_the_count_a_how_many_question_asks_for():
     assert NAME in offered("目前协议中采用的是HMAC_DRBG。") and NAME in offered("It follows NIST 800-88.")
 
 
+def test_a_footnote_mark_is_not_a_figure():
+    assert NUMBER not in offered("Staff requested public comments on a number of questions.34 Among other issues")
+    assert NUMBER not in offered("the result of extensive statistical modeling3 that was conducted")
+    assert NUMBER in offered("It grew 34 percent.") and NUMBER in offered("SM4 and AES256 are used.")
+
+
 def test_the_sentence_that_holds_the_asked_number_wins_over_one_that_repeats_the_question():
     page = ("The agency hosted a workshop on facial recognition in December. "
             "Public comments on facial recognition were invited after the workshop. "

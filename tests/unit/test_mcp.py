@@ -44,7 +44,8 @@ def test_every_tool_answers_and_bad_calls_are_tool_errors(workspace, runner):
         a, b = data["passages"][0]["highlights"][0]
         assert data["passages"][0]["text"][a:b] == data["answer"][0]["text"]
         text = found.content[0].text
-        assert "[1] en_digest.pdf, page 2" in text and "six days" in text
+        assert "[1] Annual Science Digest — en_digest.pdf, page 2" in text and "six days" in text
+        assert data["passages"][0]["title"] == "Annual Science Digest"
 
         one = await client.call_tool("search", {"question": "大熊猫每天吃多少竹子?", "k": 1, "doc": "zh_report"})
         assert [p["doc"] for p in one.structured_content["passages"]] == ["zh_report.pdf"]
