@@ -4,7 +4,7 @@ core call, ``Searcher.ask``, that the CLI, the prompt, eval and bench/ use to an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class Query:
     words: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # index_term of each word
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (word or word pair, index terms)
+    named: frozenset[str] = frozenset()  # name terms of the one report the question names clearly
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class Searcher:
             asked_names = set(own).union(*alternatives, kinds(question))  # kinds: BM25 leaves them out
             named = self.report_names().coverage(asked_names) if mode == "hybrid" else {}
             claimed = self.report_names().claimed(named, cfg.name_claim) if named else set()
+            query = replace(query, named=frozenset(claimed))
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
             bm25 = bm25_scores(lex, *bm25_query(own, alternatives, claimed, titles), allowed)
             lexical = best_of(lex.ids, bm25, pool)

@@ -52,7 +52,10 @@ def idf(df: int, n: int) -> float:
 
 def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
     """One group per question word: the word's index term and its translations, each with its IDF.
-    An English word pair's translation ("market share" -> 市场份额) joins both words' groups."""
+    An English word pair's translation ("market share" -> 市场份额) joins both words' groups.
+    The words that name the report the question is about ("思科2022年消费者隐私调查中…") are left
+    out, as retrieval leaves them out of BM25: they chose the report, and in it they favour the
+    sentences that repeat its name (a footer, a survey's title) over the one that answers."""
     by_word = dict(query.translations)
     groups, seen = [], set()
     for word, term in zip(query.words, query.terms):
@@ -64,7 +67,8 @@ def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
         if key not in seen:
             seen.add(key)
             groups.append({a: idf(doc_freq(a), n_chunks) for a in alts})
-    return Weights(tuple(groups))
+    unnamed = [g for g in groups if not query.named.intersection(g)]
+    return Weights(tuple(unnamed or groups))
 
 
 def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> float:

@@ -38,10 +38,10 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.9`
-    confidence_weights: tuple[float, ...] = (6.484, -1.385, 1.535, 0.171, -0.459, 0.536, -1.086, -2.278, 1.066,
-                                             2.014, 0.221, 0.738, 3.879)
-    confidence_bias: float = -8.863
-    confident_at: float = 0.69  # lowest probability whose confident dev answers are >= 90% right
+    confidence_weights: tuple[float, ...] = (0.142, -1.095, 1.568, 0.512, -0.847, 0.677, -1.007, 3.984, 0.848,
+                                             1.992, 0.254, 0.766, 3.161)
+    confidence_bias: float = -8.522
+    confident_at: float = 0.64  # lowest probability whose confident dev answers are >= 90% right
 
     def as_dict(self) -> dict:
         return asdict(self)

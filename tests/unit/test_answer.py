@@ -66,6 +66,23 @@ def test_a_footnote_mark_is_not_a_figure():
     assert NUMBER in offered("It grew 34 percent.") and NUMBER in offered("SM4 and AES256 are used.")
 
 
+def test_the_words_that_name_the_report_do_not_choose_its_sentence():
+    from dataclasses import replace
+
+    from wpkb.search.sentences import weights
+
+    page = ("Harbour Census 2031 | Harbour Census 2031 page 16. "
+            "Inspectors counted 4,800 vessels at the docks.")
+    q = query("How many vessels did the Harbour Census 2031 count?")
+    named = replace(q, named=frozenset(index_term(w) for w in ("harbour", "census", "2031")))
+    assert len(weights(named, Lexical().doc_freq, 100).groups) == len(weights(q, Lexical().doc_freq, 100).groups) - 3
+    p = passage(page, 0, len(page))
+    ans = answer(named, (p,), {(1, 3): page}, Lexical(), Embedder(), "hybrid", DEFAULT)
+    assert ans.sentences[0].text.startswith("Inspectors counted 4,800 vessels")
+    only_named = replace(query("Harbour Census 2031"), named=named.named)
+    assert weights(only_named, Lexical().doc_freq, 100).groups  # nothing else asked: the name words stay
+
+
 def test_the_sentence_that_holds_the_asked_number_wins_over_one_that_repeats_the_question():
     page = ("The agency hosted a workshop on facial recognition in December. "
             "Public comments on facial recognition were invited after the workshop. "
