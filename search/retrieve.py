@@ -43,6 +43,7 @@ class Query:
     terms: tuple[str, ...] = ()  # index_term of each word
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (word or word pair, index terms)
     named: frozenset[str] = frozenset()  # name terms of the one report the question names clearly
+    titles: tuple[tuple[str, ...], ...] = ()  # index terms of each 《title》 the question quotes
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Searcher:
             claimed = self.report_names().claimed(named, cfg.name_claim) if named else set()
             query = replace(query, named=frozenset(claimed))
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
+            query = replace(query, titles=tuple(tuple(t) for t in titles))
             bm25 = bm25_scores(lex, *bm25_query(own, alternatives, claimed, titles), allowed)
             lexical = best_of(lex.ids, bm25, pool)
             dense, basis = self._dense(qvec, qvec2, lexical, pool, allowed) if mode == "hybrid" else ({}, set())

@@ -67,6 +67,11 @@ def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
         if key not in seen:
             seen.add(key)
             groups.append({a: idf(doc_freq(a), n_chunks) for a in alts})
+    for title in query.titles:  # a quoted title's words are one word, as in retrieval's BM25
+        inside = [g for g in groups if set(g) & set(title)]
+        if len(inside) > 1:
+            merged = {t: w for g in inside for t, w in g.items()}
+            groups = [g for g in groups if g not in inside] + [merged]
     unnamed = [g for g in groups if not query.named.intersection(g)]
     return Weights(tuple(unnamed or groups))
 

@@ -83,6 +83,17 @@ def test_the_words_that_name_the_report_do_not_choose_its_sentence():
     assert weights(only_named, Lexical().doc_freq, 100).groups  # nothing else asked: the name words stay
 
 
+def test_a_quoted_titles_words_count_once_so_the_sentence_that_repeats_it_does_not_win():
+    from dataclasses import replace
+
+    page = "港口相关的法律主要有:《港口货运数据共享促进法》和《码头安全条例》。PFDS法案于2031年5月1日生效,统一了货单格式。"
+    q = query("《港口货运数据共享促进法》(PFDS法案)是哪天生效的?")
+    titled = replace(q, titles=(tuple(index_term(w) for w in words("港口货运数据共享促进法")),))
+    p = passage(page, 0, len(page))
+    ans = answer(titled, (p,), {(1, 3): page}, Lexical(), Embedder(), "hybrid", DEFAULT)
+    assert ans.sentences[0].text.startswith("PFDS法案于2031年5月1日生效")
+
+
 def test_the_sentence_that_holds_the_asked_number_wins_over_one_that_repeats_the_question():
     page = ("The agency hosted a workshop on facial recognition in December. "
             "Public comments on facial recognition were invited after the workshop. "
