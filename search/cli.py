@@ -157,17 +157,9 @@ def _show(searcher, ans, as_json: bool, full: bool, corpus: Path, show: bool) ->
 
 
 def _render(kb, corpus: Path, doc: str, page: int, passage: str | None, output: Path | None) -> tuple[Path, int]:
-    """Render a report's page with the passage highlighted (render.py); the PNG's path and box count."""
-    from ..ingest.embed import cache_dir
-    from .render import render
+    from .render import cited_page
 
-    d = kb.find_document(doc)
-    row = kb.page(d, page)
-    pdf = corpus / d.path
-    if not pdf.is_file():
-        raise WpkbError(f"{pdf}: the report's PDF is not in the corpus folder; pass --corpus DIR where it is")
-    png = output or cache_dir() / "pages" / f"{Path(d.path).stem}-p{page}.png"
-    return render(pdf, page, passage, png, ocr_page=row.status == "ocr")
+    return cited_page(kb, corpus, doc, page, passage, output)
 
 
 @app.command()
@@ -359,10 +351,11 @@ def show(
 @app.command()
 @friendly_errors
 def mcp(corpus: CorpusOpt = Path("corpus"), kb: KbOpt = None):
-    """Serve the KB to an AI assistant: an MCP server on stdin/stdout (search, list_reports, list_pages, read_page)."""
+    """Serve the KB to an AI assistant: an MCP server on stdin/stdout (search, list_reports, list_pages, read_page,
+    show_page)."""
     from .mcp_server import serve
 
-    serve(kb_path(kb, corpus))
+    serve(kb_path(kb, corpus), corpus)
 
 
 def main() -> None:

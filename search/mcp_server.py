@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 from ..ingest.cli import visible
 from ..ingest.errors import WpkbError
@@ -47,8 +47,9 @@ def answer_text(ans) -> str:
     return "\n".join(lines)
 
 
-def serve(kb_dir: Path) -> None:
-    """Serve the tools over stdin/stdout until the client hangs up."""
+def serve(kb_dir: Path, corpus: Path) -> None:
+    """Serve the tools over stdin/stdout until the client hangs up; ``corpus`` holds the PDFs
+    that `show_page` renders."""
     searcher = Searcher(kb_dir)
     searcher.warm()  # the model and indexes load now, not in the first call
     server = MCPServer("wpkb", instructions=INSTRUCTIONS)
@@ -62,10 +63,10 @@ def serve(kb_dir: Path) -> None:
             try:
                 with one_at_a_time:
                     searcher.refresh()
-                    data, text = fn(*args, **kwargs)
+                    data, text, *images = fn(*args, **kwargs)
             except WpkbError as e:
                 raise ToolError(str(e)) from None
-            return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+            return CallToolResult(content=[TextContent(type="text", text=text), *images], structured_content=data)
 
         return server.tool(annotations=read_only)(call)
 
@@ -104,6 +105,20 @@ def serve(kb_dir: Path) -> None:
         p = data["pages"][0]
         label = f" (printed {visible(p['label'])})" if p["label"] else ""
         return data, f"{visible(data['doc'])}, page {p['page']}{label} [{p['status']}]\n{visible(p['text'])}"
+
+    @tool
+    def show_page(doc: str, page: int, passage: str | None = None) -> CallToolResult:
+        """A page of a report as it is printed (a PNG image), with `passage` (e.g. a passage's
+        text from `search`) highlighted: to check a citation against the table or chart around it."""
+        import base64
+
+        from .render import cited_page
+
+        png, boxes = cited_page(searcher.kb, corpus, doc, page, passage)
+        data = {"doc": searcher.kb.find_document(doc).path, "page": page, "image": str(png), "highlighted_boxes": boxes}
+        note = "" if not passage or boxes else " (the passage was not found on the page)"
+        image = ImageContent(type="image", data=base64.b64encode(png.read_bytes()).decode(), mime_type="image/png")
+        return data, f"{visible(data['doc'])}, page {page}: {png}{note}", image
 
     try:
         server.run("stdio")

@@ -88,6 +88,21 @@ def _ocr_boxes(image, passage: str) -> list[Box]:
     return out
 
 
+def cited_page(kb, corpus: Path, doc: str, page: int, passage: str | None,
+               out: Path | None = None) -> tuple[Path, int]:
+    """A report's page (found in the KB, read from the corpus) as a PNG with the passage
+    highlighted, by default in the cache folder; its path and how many boxes were highlighted."""
+    from ..ingest.embed import cache_dir
+
+    d = kb.find_document(doc)
+    row = kb.page(d, page)
+    pdf = corpus / d.path
+    if not pdf.is_file():
+        raise WpkbError(f"{pdf}: the report's PDF is not in the corpus folder; pass --corpus DIR where it is")
+    png = out or cache_dir() / "pages" / f"{Path(d.path).stem}-p{page}.png"
+    return render(pdf, page, passage, png, ocr_page=row.status == "ocr")
+
+
 def render(pdf: Path, page_number: int, passage: str | None, out: Path, ocr_page: bool = False) -> tuple[Path, int]:
     """Write page ``page_number`` (1-based) of ``pdf`` as a PNG with ``passage`` highlighted;
     the PNG's path and how many boxes were highlighted."""

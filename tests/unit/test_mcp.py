@@ -3,6 +3,7 @@ other unit tests do) and the SDK's own stdio client talks to it."""
 
 from __future__ import annotations
 
+import base64
 import sys
 from pathlib import Path
 
@@ -17,10 +18,10 @@ SERVER = ["-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); import fake_em
           "fake_embedder.install(); from wpkb.search.cli import main; main()", "mcp"]
 
 
-def session(kb: Path, script):
+def session(corpus: Path, kb: Path, script):
     """Run ``script(client)`` against a `wpkb mcp` server over the KB."""
     async def run():
-        params = StdioServerParameters(command=sys.executable, args=[*SERVER, "--kb", str(kb)])
+        params = StdioServerParameters(command=sys.executable, args=[*SERVER, "--corpus", str(corpus), "--kb", str(kb)])
         async with Client(params, read_timeout_seconds=60) as client:
             return await script(client)
 
@@ -32,7 +33,7 @@ def test_every_tool_answers_and_bad_calls_are_tool_errors(workspace, runner):
 
     async def script(client):
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        assert set(tools) == {"search", "list_reports", "list_pages", "read_page"}
+        assert set(tools) == {"search", "list_reports", "list_pages", "read_page", "show_page"}
         assert all(t.annotations.read_only_hint for t in tools.values())
 
         found = await client.call_tool("search", {"question": "How long were flights grounded after the eruption?"})
@@ -57,6 +58,13 @@ def test_every_tool_answers_and_bad_calls_are_tool_errors(workspace, runner):
         page = (await client.call_tool("read_page", {"doc": "en_digest.pdf", "page": 3})).structured_content
         assert "Sicilian Defence" in page["pages"][0]["text"] and page["pages"][0]["status"] == "text"
 
+        shown = await client.call_tool("show_page", {"doc": "en_digest", "page": 2,
+                                                     "passage": data["passages"][0]["text"]})
+        assert not shown.is_error and shown.structured_content["highlighted_boxes"] >= 1
+        image = shown.content[1]
+        assert image.type == "image" and image.mime_type == "image/png"
+        assert base64.b64decode(image.data)[:8] == b"\x89PNG\r\n\x1a\n"
+
         errors = [await client.call_tool("read_page", {"doc": "en_digest.pdf", "page": 9}),
                   await client.call_tool("list_pages", {"doc": "no_such_report"}),
                   await client.call_tool("search", {"question": "   "}),
@@ -69,7 +77,7 @@ def test_every_tool_answers_and_bad_calls_are_tool_errors(workspace, runner):
         # still serving after the errors
         return (await client.call_tool("list_reports", {})).is_error
 
-    assert session(kb, script) is False
+    assert session(corpus, kb, script) is False
 
 
 def test_a_commit_made_during_the_session_is_seen_by_the_next_call(workspace, runner):
@@ -86,7 +94,7 @@ def test_a_commit_made_during_the_session_is_seen_by_the_next_call(workspace, ru
         found = (await client.call_tool("search", {"question": "Do puffins mate for life?"})).structured_content
         return before, after, found
 
-    before, after, found = session(kb, script)
+    before, after, found = session(corpus, kb, script)
     assert "puffins.pdf" not in {d["file"] for d in before["documents"]}
     assert "puffins.pdf" in {d["file"] for d in after["documents"]}
     assert found["passages"][0]["doc"] == "puffins.pdf"
