@@ -151,15 +151,11 @@ def _show(searcher, ans, as_json: bool, full: bool, corpus: Path, show: bool) ->
     else:
         _print_answer(ans, full, corpus)
     if show and ans.passages:
+        from .render import cited_page
+
         p = ans.passages[0]
-        png, _ = _render(searcher.kb, corpus, p.doc, p.page, p.text, None)
+        png, _ = cited_page(searcher.kb, corpus, p.doc, p.page, p.text)
         (err if as_json else out).print(f"[1] as printed: {shown(str(png))}", soft_wrap=True)
-
-
-def _render(kb, corpus: Path, doc: str, page: int, passage: str | None, output: Path | None) -> tuple[Path, int]:
-    from .render import cited_page
-
-    return cited_page(kb, corpus, doc, page, passage, output)
 
 
 @app.command()
@@ -338,9 +334,11 @@ def show(
     kb: KbOpt = None,
 ):
     """Render a page of a report as printed (PNG), with a passage highlighted; prints the image's path."""
+    from .render import cited_page
+
     db = _open_kb(kb, corpus)
     try:
-        png, boxes = _render(db, corpus, doc, page, passage, output)
+        png, boxes = cited_page(db, corpus, doc, page, passage, output)
     finally:
         db.close()
     out.print(shown(str(png)), soft_wrap=True)
