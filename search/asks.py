@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from ..ingest.clean import HAN
+
 NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION = "number", "date", "person", "name", "percent", "definition"
 
 _SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many percent\b"
@@ -81,3 +83,27 @@ def type_match(asks: frozenset[str], offers: frozenset[str]) -> float:
     """1 when the sentence holds everything asked, 0 when nothing; 0 for a question that asks for
     no particular kind of thing (every sentence is alike then)."""
     return len(asks & offers) / len(asks) if asks else 0.0
+
+
+# "How many adults took part…": the words after "how many", up to the verb or a preposition
+_COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}?[a-z-]+?)(?= (?:did|do|does|had|have|has|were|was|are|is|will|"
+                      r"would|can|could|in|of|at|on|took|take|used|use)\b|[?,])", re.I)
+
+
+def counted(question: str) -> str | None:
+    """The noun a "how many" question counts ("How many Chinese provinces had…" -> provinces)."""
+    m = _COUNTED.search(question)
+    return m.group(1).split()[-1].lower() if m else None
+
+
+def counts(sentence: str, units: tuple[str, ...]) -> bool:
+    """Whether a figure in the sentence counts one of ``units``: "2600 adults" for the stem
+    "adult", "16个省市区" for 省."""
+    for unit in units:
+        if re.search(f"[{HAN}]", unit):
+            pattern = rf"\d[\d,.]*\s*[万亿千百]?\s*[个家名位项座辆种]?\s*{re.escape(unit)}"
+        else:  # a stem: "adult" counts "adults", "countri" counts "countries"
+            pattern = rf"\d[\d,.]*\s+(?:[\w-]+\s+){{0,2}}{re.escape(unit)}"
+        if re.search(pattern, sentence, re.I):
+            return True
+    return False

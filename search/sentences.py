@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..ingest.chunk import sentence_spans
-from ..ingest.terms import tokenize
-from .asks import offered, type_match
+from ..ingest.terms import index_term, tokenize
+from .asks import counted, counts, offered, type_match
 from .retrieve import Passage, Query
 from .settings import Settings
 
@@ -86,6 +86,25 @@ def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> f
     return score / w.total
 
 
+def units(query: Query) -> tuple[str, ...]:
+    """What a "how many" question counts, as the index has it and in the dictionary's other
+    language: ("adult", "成年人", ...) for "How many adults took part"; empty for other questions."""
+    noun = counted(query.text)
+    if noun is None:
+        return ()
+    return (index_term(noun), *dict(query.translations).get(noun, ()))
+
+
+def kind_share(asks: frozenset[str], counted_units: tuple[str, ...], sentence: str) -> float:
+    """The share of what the question asks for that the sentence holds: each kind of thing
+    (number, date…) and, for a "how many X" question, a figure that counts X."""
+    share = type_match(asks, offered(sentence))
+    if not counted_units:
+        return share
+    n = len(asks) or 1
+    return (share * n + float(counts(sentence, counted_units))) / (n + 1)
+
+
 def page_text(pages: dict[tuple[int, int], str], p: Passage) -> str:
     """The whole text of a passage's page, or the passage's own where the page was not fetched."""
     return pages.get((p.doc_id, p.page), p.text)
@@ -100,6 +119,7 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
         text = page_text(pages, p)
         spans = [s for s in sentence_spans(text) if s[1] - s[0] >= settings.min_sentence_chars]
         spans_of.append((ref, text, spans, [tokenize(text[a:b]) for a, b in spans]))
+    counted_units = units(query)
     lengths = [len(t) for *_, terms in spans_of for t in terms]
     avg = max(1.0, sum(lengths) / max(1, len(lengths)))
     out = []
@@ -112,11 +132,11 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
             last = i + 1 == len(spans)
             runs_on = not last and (_RUNS_ON.search(sentence) is not None or len(sentence) < _SHORT)
             if not runs_on:  # a clause that runs on, or a heading, is never shown alone
-                out.append(Candidate(ref, a, b, sentence, scores[i], type_match(asks, offered(sentence)),
+                out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),
                                      frozenset(terms[i])))
             if runs_on or (not last and _POINTS_BACK.match(text[spans[i + 1][0]:spans[i + 1][1]])):
                 end = spans[i + 1][1]
                 joined = text[a:end]
                 out.append(Candidate(ref, a, end, joined, max(scores[i], scores[i + 1]),
-                                     type_match(asks, offered(joined)), frozenset(terms[i] + terms[i + 1])))
+                                     kind_share(asks, counted_units, joined), frozenset(terms[i] + terms[i + 1])))
     return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}

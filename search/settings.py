@@ -38,10 +38,10 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.9`
-    confidence_weights: tuple[float, ...] = (0.235, -1.392, 1.704, 0.555, -0.964, 0.737, -0.999, 4.741, 0.790,
-                                             2.043, 0.283, 0.762, 3.104)
-    confidence_bias: float = -9.206
-    confident_at: float = 0.66  # lowest probability whose confident dev answers are >= 90% right
+    confidence_weights: tuple[float, ...] = (0.545, -1.748, 1.875, 0.363, -0.824, 0.733, -1.001, 4.252, 0.781,
+                                             2.045, 0.285, 0.846, 3.315)
+    confidence_bias: float = -9.097
+    confident_at: float = 0.65  # lowest probability whose confident dev answers are >= 90% right
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -60,6 +60,21 @@ def test_a_date_is_not_the_count_a_how_many_question_asks_for():
     assert NAME in offered("目前协议中采用的是HMAC_DRBG。") and NAME in offered("It follows NIST 800-88.")
 
 
+def test_a_how_many_question_prefers_the_figure_that_counts_what_it_asks_about():
+    from wpkb.search.asks import counted, counts
+
+    assert counted("How many adults took part in the survey, and in how many countries?") == "adults"
+    assert counted("How many Chinese provinces had a digital economy over 1 trillion yuan?") == "provinces"
+    assert counted("What share of adults manage cookies?") is None
+    assert counts("Respondents included 2600 adults in 12 countries.", ("adult",))
+    assert counts("2021年有16个省市区数字经济规模突破1万亿元", ("省",))
+    assert not counts("Overall, only 43% of respondents know the law.", ("adult",))
+    page = ("Overall, only 43% of respondents know the privacy law of their country. "
+            "The survey's respondents included 2600 adults in 12 countries.")
+    ans = ask("How many adults took part in the survey?", page, page)
+    assert ans.sentences[0].text.startswith("The survey's respondents included 2600 adults")
+
+
 def test_a_footnote_mark_is_not_a_figure():
     assert NUMBER not in offered("Staff requested public comments on a number of questions.34 Among other issues")
     assert NUMBER not in offered("the result of extensive statistical modeling3 that was conducted")
