@@ -27,8 +27,9 @@ _GENERIC = re.compile(r"^(?:白皮书|报告|研究报告|行业报告|文档|�
                       r"|report|white ?paper|document|presentation|slides?|contents|table of contents"
                       r"|foreword|preface|abstract|introduction|acknowledge?ments|copyright|disclaimer|executive summary)$",
                       re.I)
+# watermarks, site names and classification marks ("Internal Audit" or "Draft Guidance" are titles)
 _MARKS = re.compile(r"www\.|https?:|\.com\b|\.cn\b|\.org\b|投研|资讯|秘密|机密|绝密|内部资料|发布前|仅供|"
-                    r"\bconfidential\b|\bdraft\b|草稿|\binternal\b", re.I)
+                    r"\bconfidential\b", re.I)
 _DESIGN_FILE = re.compile(r"^[A-Za-z]{0,3}\d+[A-Za-z]?\d*$|_\d+$")  # R4a02, Architecture Diagram_01
 _CONTENTS = re.compile(r"^(?:目\s*录|contents|table of contents)\b|\.{6,}|…{3,}", re.I)
 # prose, not a title: a Chinese full stop, two commas, or five words or more ending in a stop

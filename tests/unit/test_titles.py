@@ -56,7 +56,8 @@ def test_producer_marks_watermarks_and_the_file_name_are_junk(title):
 
 @pytest.mark.parametrize("title", [
     "GOOG 10-K 2023", "Safari Privacy Overview", "2026年AI营销行业白皮书", "数据要素白皮书",
-    "ARCHIVED: Amazon Web Services: Overview of Security Processes",
+    "ARCHIVED: Amazon Web Services: Overview of Security Processes", "Internal Audit Report 2031",
+    "Draft Guidance on Harbour Data",
 ])
 def test_titles_that_say_what_the_report_is_are_kept(title):
     assert not titles.is_junk(title, Path("corpus/harbour_report_2031.pdf"))
