@@ -17,14 +17,16 @@ class Lexical:
         self.index = index
         self.ids = index.ids
         self.vocabulary = index.vocabulary
-        self._rows: dict[int, int] | None = None  # chunk id -> row, made on first use
 
     def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
-        """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed."""
-        if self._rows is None:
-            self._rows = {int(c): i for i, c in enumerate(self.ids)}
-        rows = self._rows
-        return {c: float(scores[rows[c]]) if c in rows else 0.0 for c in chunk_ids}
+        """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed.
+        Rows are in chunk-id order, so a row is found by bisection, with no map to build."""
+        if not chunk_ids or len(self.ids) == 0:
+            return dict.fromkeys(chunk_ids, 0.0)
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        found = self.ids[rows] == wanted
+        return {c: float(scores[r]) if ok else 0.0 for c, r, ok in zip(chunk_ids, rows.tolist(), found.tolist())}
 
     def doc_freq(self, term: str) -> int:
         """How many chunks hold the term."""

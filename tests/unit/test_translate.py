@@ -87,3 +87,11 @@ def test_a_words_translations_count_as_one_term_in_bm25():
     assert grouped[1] > grouped[0]
     assert np.isclose(grouped[0], lex.scores(["业务"])[0])  # its best translation, not the sum
     assert np.allclose(lex.scores(["数据"], [["unknown"]]), lex.scores(["数据"]))
+
+
+def test_scores_are_read_by_chunk_id_and_an_id_not_indexed_scores_zero():
+    lex = Lexical(build_index([(3, "harbour"), (7, "crane"), (9, "harbour crane")]))
+    scores = lex.scores(["harbour"])
+    got = lex.scores_of([7, 8, 1, 10, 3, 9], scores)
+    assert got == {7: 0.0, 8: 0.0, 1: 0.0, 10: 0.0, 3: float(scores[0]), 9: float(scores[2])}
+    assert got[3] > 0 and got[9] > 0
