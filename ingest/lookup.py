@@ -4,20 +4,19 @@ A question needs a few dozen entries of jieba's dictionary (500k entries) and of
 tables; loading them whole costs 0.4 s and 0.1 s at every start, reading one entry from an
 index costs microseconds. A file holds named tables of key -> value (an integer, or a JSON
 list) and a ``meta`` table with its format; it is written whole under a temporary name and
-renamed, so a reader never sees half of one. These are caches: anything wrong with a file
-means it is made again from its source.
+renamed (files.replacing), so a reader never sees half of one. These are caches: anything
+wrong with a file means it is made again from its source.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .files import fsync_dir, fsync_file, temp_beside
+from .files import replacing
 
 FORMAT = 1
 
@@ -87,25 +86,19 @@ class StoredTable(Mapping):
 
 def write(path: Path, tables: dict[str, Iterable[tuple[str, object]]], meta: dict[str, int]) -> None:
     """Write the tables (values: int, or lists stored as JSON) and ``meta`` as one new file."""
-    tmp = temp_beside(path)
-    try:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as tmp:
         con = sqlite3.connect(tmp)
-        with con:
-            for name, items in tables.items():
-                con.execute(f"CREATE TABLE {name}(key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
-                con.executemany(f"INSERT INTO {name} VALUES(?, ?)",
-                                ((k, json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
-                                 for k, v in items))
-            con.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value NOT NULL)")
-            con.executemany("INSERT INTO meta VALUES(?, ?)", [("format", FORMAT), *meta.items()])
-        con.close()
-        fsync_file(tmp)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        try:
+            with con:
+                for name, items in tables.items():
+                    con.execute(f"CREATE TABLE {name}(key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
+                    con.executemany(f"INSERT INTO {name} VALUES(?, ?)",
+                                    ((k, json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+                                     for k, v in items))
+                con.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value NOT NULL)")
+                con.executemany("INSERT INTO meta VALUES(?, ?)", [("format", FORMAT), *meta.items()])
+        finally:
+            con.close()
 
 
 def write_best_effort(path: Path, tables: dict, meta: dict[str, int]) -> None:

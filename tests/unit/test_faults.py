@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_pdf
 from test_incremental import check_consistent
-from wpkb.ingest import bm25, cache
+from wpkb.ingest import bm25, cache, files
 from wpkb.ingest.build import build
 from wpkb.ingest.plan import CorpusFile, make_plan
 from wpkb.search.cli import app
@@ -131,14 +131,14 @@ def test_a_full_disk_during_the_commit_is_one_line_and_the_kb_survives(workspace
 
 
 def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
-    from wpkb.ingest import cedict, dictionary, lookup
+    from wpkb.ingest import cedict, dictionary
 
     monkeypatch.setenv("WPKB_CACHE", str(tmp_path / "cache"))
 
     def full(path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(lookup, "fsync_file", full)  # the disk fills as a stored table is written
+    monkeypatch.setattr(files, "fsync_file", full)  # the disk fills as a stored table is written
     cedict.tables.cache_clear()
     try:
         assert cedict.tables().en2zh["market"]  # parsed, used, not kept
