@@ -154,7 +154,7 @@ def _show(searcher, ans, as_json: bool, full: bool, corpus: Path, show: bool) ->
         from .render import cited_page
 
         p = ans.passages[0]
-        png, _ = cited_page(searcher.kb, corpus, p.doc, p.page, p.text)
+        png, _ = cited_page(searcher.kb, corpus, searcher.document(p.doc), p.page, p.text)
         (err if as_json else out).print(f"[1] as printed: {shown(str(png))}", soft_wrap=True)
 
 
@@ -338,7 +338,7 @@ def show(
 
     db = _open_kb(kb, corpus)
     try:
-        png, boxes = cited_page(db, corpus, doc, page, passage, output)
+        png, boxes = cited_page(db, corpus, db.find_document(doc), page, passage, output)
     finally:
         db.close()
     out.print(shown(str(png)), soft_wrap=True)

@@ -114,8 +114,9 @@ def serve(kb_dir: Path, corpus: Path) -> None:
 
         from .render import cited_page
 
-        png, boxes = cited_page(searcher.kb, corpus, doc, page, passage)
-        data = {"doc": searcher.kb.find_document(doc).path, "page": page, "image": str(png), "highlighted_boxes": boxes}
+        d = searcher.kb.find_document(doc)
+        png, boxes = cited_page(searcher.kb, corpus, d, page, passage)
+        data = {"doc": d.path, "page": page, "image": str(png), "highlighted_boxes": boxes}
         note = "" if not passage or boxes else " (the passage was not found on the page)"
         image = ImageContent(type="image", data=base64.b64encode(png.read_bytes()).decode(), mime_type="image/png")
         return data, f"{visible(data['doc'])}, page {page}: {png}{note}", image

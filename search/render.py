@@ -88,13 +88,12 @@ def _ocr_boxes(image, passage: str) -> list[Box]:
     return out
 
 
-def cited_page(kb, corpus: Path, doc: str, page: int, passage: str | None,
+def cited_page(kb, corpus: Path, d, page: int, passage: str | None,
                out: Path | None = None) -> tuple[Path, int]:
-    """A report's page (found in the KB, read from the corpus) as a PNG with the passage
-    highlighted, by default in the cache folder; its path and how many boxes were highlighted."""
+    """Page ``page`` of the KB's report ``d`` (a DocRow), read from the corpus, as a PNG with the
+    passage highlighted, by default in the cache folder; its path and how many boxes were highlighted."""
     from ..ingest.embed import cache_dir
 
-    d = kb.find_document(doc)
     row = kb.page(d, page)
     pdf = corpus / d.path
     if not pdf.is_file():
