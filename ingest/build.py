@@ -145,7 +145,8 @@ def _retitle(writer: Writer, docs: list, files: dict, progress: Progress) -> Non
         f = files.get(d.path)
         if f is None:
             continue
-        pages = [Page(r.number, r.label, r.text, r.status) for r in writer.pages(d.id)[:TITLE_PAGES]]
+        rows = (writer.page(d, n) for n in range(1, min(TITLE_PAGES, d.page_count) + 1))  # not all its pages
+        pages = [Page(r.number, r.label, r.text, r.status) for r in rows]
         try:
             title = title_of(f.path, pages)
         except WpkbError as e:

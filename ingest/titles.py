@@ -35,6 +35,7 @@ _CONTENTS = re.compile(r"^(?:目\s*录|contents|table of contents)\b|\.{6,}|…{
 # prose, not a title: a Chinese full stop, two commas, or five words or more ending in a stop
 _SENTENCE = re.compile(r"[。！？]|[,，;；].*[,，;；]|^(?:\S+\s+){4,}\S*[.!?]$")
 _MEANINGFUL = re.compile(rf"[A-Za-z{HAN}]")
+_HAN_CHAR = re.compile(f"[{HAN}]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]")
 
 
@@ -50,8 +51,7 @@ def is_junk(title: str, path: Path, printed: bool = False) -> bool:
         return True
     if _PRODUCER.search(t) or _GENERIC.match(t) or _MARKS.search(t) or _DESIGN_FILE.search(t):
         return True
-    han = sum(1 for ch in t if re.match(f"[{HAN}]", ch))
-    return not _MEANINGFUL.search(t) or (han < 3 and len(t) < 5)
+    return not _MEANINGFUL.search(t) or (len(_HAN_CHAR.findall(t)) < 3 and len(t) < 5)
 
 
 def _join(parts: list[str]) -> str:
