@@ -4,7 +4,7 @@
 
 The real KB's documents are stored again and again under new names (copy-N/...) through the
 KB's own Writer, each copy's vectors nudged by noise so they are not exact twins, until the
-KB holds --chunks chunks; the commit switches FAISS to IVF past FLAT_MAX as a real build would.
+KB holds --chunks chunks, in one segment (IVF past FLAT_MAX, as a full build makes it).
 Then each question is asked once in a warm process: ranked passages, and the full answer with
 its sentences. Prints p50/p95 for the real KB and for the grown one.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -26,27 +25,40 @@ from speed import p50_p95, warm  # noqa: E402  (bench/ is on sys.path when run a
 
 
 def grow(kb: Path, target: int, out: Path) -> int:
-    from wpkb.ingest.kb import KB
-    from wpkb.ingest.manifest import read_manifest
-    from wpkb.ingest.rows import NewChunk
+    from wpkb.ingest.manifest import write_lock
     from wpkb.ingest.writer import Writer
 
-    m = read_manifest(kb)
-    db = sqlite3.connect(kb / m.db_file)
+    m, docs = stored_reports(kb)
+    rng = np.random.default_rng(0)
+    with write_lock(out):
+        writer = Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
+        total = _copies(writer, docs, target, rng)
+        writer.commit()
+    return total
+
+
+def stored_reports(kb: Path) -> tuple:
+    """The KB's commit record, and each report with its pages, chunks and stored vectors."""
+    from wpkb.ingest.kb import KB
+    from wpkb.ingest.rows import NewChunk
+
     reader = KB.open(kb)
+    m = reader.manifest
     docs = []
     for d in reader.documents():
         pages = reader.pages(d.id)
-        rows = db.execute("SELECT id, page_start, char_start, char_end, text, text_sha, terms FROM chunks "
-                          "WHERE doc_id=? ORDER BY id", (d.id,)).fetchall()
+        rows = reader.db.execute("SELECT id, page_start, char_start, char_end, text, text_sha, terms FROM chunks "
+                                 "WHERE doc_id=? ORDER BY id", (d.id,)).fetchall()
         chunks = [NewChunk(r[1], r[2], r[3], r[4], r[5], r[6].split()) for r in rows]
         vecs = reader.vectors([r[0] for r in rows]) if rows else np.zeros((0, m.dim), np.float32)
         docs.append((d, pages, chunks, vecs))
     reader.close()
-    db.close()
-    rng = np.random.default_rng(0)
-    writer = Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=True)
-    total, copy = 0, 0
+    return m, docs
+
+
+def _copies(writer, docs: list, target: int, rng, first_copy: int = 0) -> int:
+    """Store copies of the reports (each under copy-N/, its vectors nudged) until ``target`` chunks."""
+    total, copy = 0, first_copy
     while total < target:
         for d, pages, chunks, vecs in docs:
             if total >= target:
@@ -59,7 +71,6 @@ def grow(kb: Path, target: int, out: Path) -> int:
                                 d.header_lines, chunks, vecs)
             total += len(chunks)
         copy += 1
-    writer.commit()
     return total
 
 

@@ -17,7 +17,8 @@ from .embed import Embedder, resolve_model
 from .errors import WpkbError
 from .extract import MAX_OCR_PAGES, Page, title_of
 from .kb import KB
-from .manifest import MANIFEST, check_compatible, read_manifest, set_aside, terms_current, write_lock
+from .legacy import convert, remove_old_files
+from .manifest import DB, check_compatible, legacy, read_manifest, set_aside, terms_current, write_lock
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
 from .readahead import Extracted, Unreadable, read_ahead
@@ -170,12 +171,15 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         only_rel = {relative(p, corpus) for p in only}
     passwords = {relative(Path(k), corpus): v for k, v in (passwords or {}).items()}
     try:
-        manifest = read_manifest(kb_dir)
+        if legacy(kb_dir) and not full:
+            convert(kb_dir, progress)
+        manifest = read_manifest(kb_dir) if not legacy(kb_dir) else None
     except WpkbError:
         if not full:
             raise
-        progress.note(f"{kb_dir / MANIFEST} is damaged; moved it to {set_aside(kb_dir / MANIFEST).name}, "
-                      "building afresh")
+        if (kb_dir / DB).exists():
+            progress.note(f"{kb_dir / DB} is damaged; moved it to {set_aside(kb_dir / DB).name}, "
+                          "building afresh")
         manifest = None
     if model is None and manifest and not full:
         model = manifest.model_name  # keep building with the KB's own model
@@ -217,6 +221,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         _finish(report, writer.documents(), t0)
         writer.commit()
         report.committed = True
+        remove_old_files(kb_dir)  # a format-1 KB's files, after a --full build replaced it
     except BaseException:
         if writer is not None:
             writer.abandon()
@@ -290,3 +295,20 @@ def remove(kb_dir: Path, corpus: Path, name: str) -> str:
             writer.abandon()
             raise
     return doc.path
+
+
+def compact(kb_dir: Path, segments: list[int] | None = None) -> int:
+    """Merge adjacent segments (by default all of them) into one that leaves deleted chunks
+    out; builds merge on their own (merge.py), this forces one. Returns the new generation."""
+    with write_lock(kb_dir):
+        m = read_manifest(kb_dir)
+        if m is None:
+            raise WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
+        run = [s for s in m.segments if segments is None or s.id in segments]
+        writer = Writer(kb_dir, m.model_id, m.model_name, m.dim, m.chunking)
+        try:
+            writer.merge(run)
+            return writer.commit().generation
+        except BaseException:
+            writer.abandon()
+            raise

@@ -1,4 +1,5 @@
-"""A read-only view of the last committed generation: its rows, vectors and BM25 files."""
+"""A read-only view of the last committed KB: its rows, as of one SQLite read transaction, and
+the segments that commit lists (vectors and BM25), with the chunks deleted since."""
 
 from __future__ import annotations
 
@@ -7,48 +8,65 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bm25, vectors
+from . import bm25, manifest, vectors
 from .errors import WpkbError
-from .manifest import Manifest, damage, read_manifest
+from .manifest import DB, Manifest
 from .rows import Reads, connect_ro
 
 
 class KB(Reads):
-    def __init__(self, kb_dir: Path, manifest: Manifest):
+    def __init__(self, kb_dir: Path, db: sqlite3.Connection, m: Manifest):
         self.dir = kb_dir
-        self.manifest = manifest
-        self.db = connect_ro(kb_dir / manifest.db_file)
-        self._index = None
-        self._bm25: bm25.Bm25Index | None = None
+        self.db = db
+        self.manifest = m
+        self._index: vectors.VectorSegments | None = None
+        self._bm25: list[bm25.Bm25Segment] | None = None
+        self._deleted = m.deleted_ids()
 
     @classmethod
     def open(cls, kb_dir: Path) -> "KB":
-        m = read_manifest(kb_dir)
-        if m is None:
-            raise WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
-        problems = damage(kb_dir, m)
+        path = kb_dir / DB
+        manifest.check_header(path)
+        try:
+            db = connect_ro(path)
+        except FileNotFoundError:
+            raise manifest.no_kb(kb_dir) from None
+        except sqlite3.Error as e:
+            raise manifest.unreadable(path, e) from None
+        try:
+            m = manifest.read(db, path)  # as of this reader's snapshot
+            if m is None:
+                raise manifest.no_kb(kb_dir)
+            problems = [p for p in [manifest.db_damage(path, db)] if p] + manifest.damage(kb_dir, m.segments)
+        except BaseException:
+            db.close()
+            raise
         if problems:
+            db.close()
             raise WpkbError(f"{problems[0]}; the knowledge base is damaged: `wpkb check` says more, "
                             "`wpkb build --full` repairs it")
-        try:
-            return cls(kb_dir, m)
-        except sqlite3.Error as e:
-            raise WpkbError(f"{kb_dir / m.db_file} cannot be opened ({e}); rebuild with `wpkb build --full`") from None
+        return cls(kb_dir, db, m)
 
     def close(self) -> None:
         self.db.close()
 
-    def index(self):
-        """The FAISS index of this generation, loaded on first use."""
+    def index(self) -> vectors.VectorSegments:
+        """The FAISS indexes of the live segments, loaded on first use."""
         if self._index is None:
-            self._index = vectors.read_index(self.dir / self.manifest.vectors_file)
+            segs = self.manifest.segments
+            self._index = vectors.VectorSegments([vectors.read_index(self.dir / s.faiss_file) for s in segs],
+                                                 [s.first_id for s in segs], self.manifest.dim)
         return self._index
 
-    def bm25(self) -> bm25.Bm25Index:
-        """The BM25 index of this generation, loaded on first use."""
+    def bm25(self) -> list[bm25.Bm25Segment]:
+        """The BM25 parts of the live segments, loaded (memory-mapped) on first use."""
         if self._bm25 is None:
-            self._bm25 = bm25.load(self.dir / self.manifest.bm25_dir)
+            self._bm25 = [bm25.load(self.dir / s.bm25_dir) for s in self.manifest.segments]
         return self._bm25
 
+    def deleted(self) -> np.ndarray:
+        """Chunk ids still in a segment but deleted since (tombstones), sorted."""
+        return self._deleted
+
     def vectors(self, ids: list[int]) -> np.ndarray:
-        return vectors.vectors_of(self.index(), ids, self.manifest.dim)
+        return self.index().vectors(ids)

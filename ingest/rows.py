@@ -1,6 +1,8 @@
-"""The SQLite file of a generation (``kb-NNNNNN.sqlite``): schema, row types and the queries
-that read it. Documents, their pages' text, chunks with offsets and BM25 terms, and the
-files of the corpus that are not indexed."""
+"""The KB's SQLite file (``kb.sqlite``): schema, row types and the queries that read it.
+Documents, their pages' text, chunks with offsets and BM25 terms, the files of the corpus
+that are not indexed, and the commit record (``meta``, ``segments``, ``tombstones``, read
+and written by manifest.py). The file is updated in place, in WAL mode: one transaction is
+one commit, and a reader's transaction sees the KB as it was when it began."""
 
 from __future__ import annotations
 
@@ -38,6 +40,14 @@ CREATE TABLE skipped(                    -- files in the corpus that are not ind
   path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
   kind TEXT NOT NULL,                    -- 'error' (unreadable) or 'excluded' (by `wpkb remove`)
   reason TEXT NOT NULL);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- JSON values (manifest.py)
+CREATE TABLE segments(                   -- the index segments the committed KB searches
+  id INTEGER PRIMARY KEY,                -- names its files, seg-NNNNNN.*; never reused
+  first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,  -- the chunk ids it holds lie in this range
+  chunks INTEGER NOT NULL,               -- vectors it holds, deleted ones included
+  checksums TEXT NOT NULL);              -- JSON: file -> [size, sha256], recorded when written
+CREATE TABLE tombstones(                 -- chunks deleted since their segment was written
+  chunk_id INTEGER PRIMARY KEY, segment INTEGER NOT NULL);
 """
 
 
@@ -103,21 +113,47 @@ class NewChunk:
     terms: list[str]
 
 
-def connect_ro(path: Path) -> sqlite3.Connection:
-    # Committed generations are never modified, so readers need no locks; a server may read
-    # from its worker threads, one call at a time (mcp_server.py).
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+def connect_ro(path: Path, snapshot: bool = True) -> sqlite3.Connection:
+    """A reader. With ``snapshot`` it holds one read transaction until closed, so every query
+    sees the commit it opened, whatever a writer commits meanwhile (WAL keeps that state for
+    it); a server may read from its worker threads, one call at a time (mcp_server.py)."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                           isolation_level=None)
     conn.row_factory = sqlite3.Row
+    if snapshot:
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts at the first read
     return conn
 
 
-def connect_rw(path: Path, fresh: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path)
+def connect_rw(path: Path) -> sqlite3.Connection:
+    """The writer's connection: transactions begun and ended by the caller (manifest.py)."""
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
     conn.execute("PRAGMA foreign_keys=ON")
-    if fresh:
-        conn.executescript(SCHEMA)
     return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """The tables, inside the caller's transaction (``executescript`` would commit it)."""
+    statement = ""
+    for line in SCHEMA.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):  # a ';' in a comment does not end one
+            conn.execute(statement)
+            statement = ""
+
+
+def drop_schema(conn: sqlite3.Connection) -> None:
+    """Every table, inside the caller's transaction: a full rebuild starts from nothing."""
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                        "AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC")]
+    for name in names:  # children before the tables they refer to: no cascade to run
+        conn.execute(f'DROP TABLE "{name}"')
 
 
 def _doc_row(r: sqlite3.Row) -> DocRow:
@@ -150,9 +186,11 @@ class Reads:
         rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
 
-    def chunk_terms(self) -> list[tuple[int, str]]:
-        """(id, space-separated BM25 terms) of every chunk, in id order."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT id, terms FROM chunks ORDER BY id")]
+    def chunk_terms(self, after: int = 0) -> list[tuple[int, str, int]]:
+        """(id, space-separated BM25 terms, characters) of every chunk with an id above
+        ``after``, in id order."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT id, terms, length(text) FROM chunks WHERE id > ? ORDER BY id", (after,))]
 
     def skipped(self) -> list[SkippedRow]:
         return [SkippedRow(*r) for r in self.db.execute(

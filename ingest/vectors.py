@@ -1,7 +1,9 @@
-"""The FAISS file of a generation (``vectors-NNNNNN.faiss``): chunk vectors keyed by chunk id.
+"""The FAISS part of an index segment (``seg-NNNNNN.faiss``): chunk vectors keyed by chunk id.
 
-Exact inner product up to FLAT_MAX chunks, IVF past it (bench/index_scale.py). Searching
-it for a question is the search package's job; this module makes, reads and writes it.
+Exact inner product up to FLAT_MAX chunks, IVF past it (bench/index_scale.py): small
+segments (one build's new reports) are flat, and IVF is trained when a merge makes a large
+one. Searching segments for a question is the search package's job; this module makes,
+reads, writes and merges them.
 """
 
 from __future__ import annotations
@@ -44,17 +46,19 @@ def new_index(dim: int, n: int, training: np.ndarray | None = None):
     return index
 
 
-def grow(index, dim: int):
-    """Move a flat index that outgrew FLAT_MAX into IVF, keeping every id."""
-    import faiss
+def segment_index(ids: np.ndarray, vecs: np.ndarray, dim: int):
+    """A segment's index of these vectors: flat, or IVF trained on them past FLAT_MAX."""
+    vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
+    index = new_index(dim, len(ids), vecs)
+    if len(ids):
+        index.add_with_ids(vecs, np.asarray(ids, dtype=np.int64))
+    return index
 
-    if not isinstance(index, faiss.IndexIDMap2) or index.ntotal <= FLAT_MAX:
-        return index
-    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-    vecs = index.index.reconstruct_n(0, index.ntotal)
-    ivf = new_index(dim, len(ids), vecs)
-    ivf.add_with_ids(vecs, ids)
-    return ivf
+
+def contents(index, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of everything the index holds, in id order (for a merge)."""
+    ids = np.sort(vector_ids(index))
+    return ids, vectors_of(index, ids.tolist(), dim).astype(np.float32)
 
 
 def vector_ids(index) -> np.ndarray:
@@ -72,6 +76,32 @@ def vector_ids(index) -> np.ndarray:
 def vectors_of(index, ids: list[int], dim: int) -> np.ndarray:
     """The stored vectors of the given chunk ids, in that order."""
     return np.stack([index.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, dim))
+
+
+class VectorSegments:
+    """The FAISS indexes of a KB's live segments, read as one: each holds the chunk ids of
+    its own range (``firsts``: the lowest id each may hold, increasing)."""
+
+    def __init__(self, indexes: list, firsts: list[int], dim: int):
+        self.indexes, self.firsts, self.dim = indexes, firsts, dim
+
+    @property
+    def ntotal(self) -> int:
+        return sum(i.ntotal for i in self.indexes)
+
+    def holding(self, chunk_id: int):
+        """The index whose range holds the chunk id."""
+        import bisect
+
+        return self.indexes[max(0, bisect.bisect_right(self.firsts, chunk_id) - 1)]
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        return (np.stack([self.holding(int(i)).reconstruct(int(i)) for i in ids]) if ids
+                else np.zeros((0, self.dim), dtype=np.float32))
+
+    def ids(self) -> np.ndarray:
+        parts = [vector_ids(i) for i in self.indexes]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 def read_index(path: Path):

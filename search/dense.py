@@ -1,16 +1,17 @@
-"""The chunks nearest to a question vector in a generation's FAISS index, optionally only
-among some chunk ids (one report: ``--doc``)."""
+"""The chunks nearest to a question vector in a KB's FAISS segments, optionally only among
+some chunk ids (one report: ``--doc``); deleted chunks (tombstones) are never returned."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..ingest.vectors import VectorSegments
 
-def nearest(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """(chunk id, inner product) of the k nearest chunks, optionally among ``allowed`` ids."""
+
+def _search(index, query: np.ndarray, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
     import faiss
 
-    if index.ntotal == 0:
+    if index.ntotal == 0 or k <= 0:
         return []
     params = None
     if allowed is not None:
@@ -19,6 +20,25 @@ def nearest(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None)
             params = faiss.SearchParameters(sel=sel)
         else:
             params = faiss.SearchParametersIVF(sel=sel, nprobe=faiss.extract_index_ivf(index).nprobe)
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-                               min(k, index.ntotal), params=params)
+    scores, ids = index.search(query, min(k, index.ntotal), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def nearest(segments: VectorSegments, query: np.ndarray, k: int, deleted: np.ndarray,
+            allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """(chunk id, inner product) of the k nearest live chunks, optionally among ``allowed``
+    ids (which are live: they come from the rows); best first."""
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    dead = set(deleted.tolist())
+    found = []
+    for index, first, nxt in zip(segments.indexes, segments.firsts, [*segments.firsts[1:], None]):
+        if allowed is not None:
+            inside = allowed[(allowed >= first) & ((allowed < nxt) if nxt is not None else True)]
+            if len(inside):
+                found += _search(index, q, k, inside)
+        else:
+            # ask past this segment's deleted chunks, then leave them out
+            extra = sum(1 for d in dead if d >= first and (nxt is None or d < nxt))
+            found += [(c, s) for c, s in _search(index, q, k + extra, None) if c not in dead]
+    found.sort(key=lambda cs: -cs[1])
+    return found[:k]

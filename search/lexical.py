@@ -1,5 +1,9 @@
-"""BM25 scores of a question against a generation's BM25 index, where a word's translations
-(or a title's words) count as one term: their best score in a chunk, not their sum."""
+"""BM25 scores of a question against a KB's BM25 segments, where a word's translations
+(or a title's words) count as one term: their best score in a chunk, not their sum.
+
+The scores are BM25 as Lucene computes it (bm25s's "lucene" method, which wpkb used before
+segments), from each segment's term counts and the statistics of all live chunks together:
+a chunk scores the same in one segment or in thirty, and a deleted chunk counts nowhere."""
 
 from __future__ import annotations
 
@@ -7,16 +11,50 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..ingest.bm25 import Bm25Index
+from ..ingest.bm25 import Bm25Segment
+
+K1, B = 1.5, 0.75  # bm25s's defaults, with which the retrieval settings were tuned
 
 
 class Lexical:
-    """Scores over a loaded ``Bm25Index``; rows are chunks, ``ids`` maps row -> chunk id."""
+    """Scores over a KB's segments, in one row space: the segments' rows one after another
+    (chunk ids increase along it, as segments hold disjoint, ordered id ranges)."""
 
-    def __init__(self, index: Bm25Index):
-        self.index = index
-        self.ids = index.ids
-        self.vocabulary = index.vocabulary
+    def __init__(self, segments: Sequence[Bm25Segment], deleted: np.ndarray):
+        self.segments = list(segments)
+        sizes = [len(s.ids) for s in self.segments]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.ids = np.concatenate([np.asarray(s.ids) for s in self.segments]) if sizes else np.zeros(0, np.int64)
+        self.alive = ~np.isin(self.ids, deleted) if len(deleted) else np.ones(len(self.ids), dtype=bool)
+        self.n_chunks = int(self.alive.sum())
+        lengths = np.concatenate([np.asarray(s.lengths) for s in self.segments]) if sizes else np.zeros(0)
+        self.lengths = lengths.astype(np.float64)
+        self.avg_length = float(self.lengths[self.alive].mean()) if self.n_chunks else 1.0
+
+    def _column(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, counts) of the live chunks that hold the term, over all segments."""
+        rows, counts = [], []
+        for seg, offset in zip(self.segments, self.offsets):
+            col = seg.column(term)
+            if col is not None:
+                rows.append(np.asarray(col[0], dtype=np.int64) + offset)
+                counts.append(col[1])
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        rows_all, counts_all = np.concatenate(rows), np.concatenate(counts)
+        live = self.alive[rows_all]
+        return rows_all[live], counts_all[live]
+
+    def column(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows, BM25 scores) of the chunks that hold the term, None when no live chunk does."""
+        rows, counts = self._column(term)
+        if not len(rows):
+            return None
+        df = len(rows)
+        idf = np.log(1 + (self.n_chunks - df + 0.5) / (df + 0.5))
+        tf = counts.astype(np.float64)
+        norm = K1 * ((1 - B) + B * self.lengths[rows] / self.avg_length)
+        return rows, (idf * tf / (norm + tf)).astype(np.float32)
 
     def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
         """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed.
@@ -29,9 +67,8 @@ class Lexical:
         return {c: float(scores[r]) if ok else 0.0 for c, r, ok in zip(chunk_ids, rows.tolist(), found.tolist())}
 
     def doc_freq(self, term: str) -> int:
-        """How many chunks hold the term."""
-        column = self.index.column(term)
-        return 0 if column is None else len(column[0])
+        """How many live chunks hold the term."""
+        return len(self._column(term)[0])
 
     def scores(self, terms: list[str], alternatives: Sequence[list[str]] = ()) -> np.ndarray:
         """BM25 score of every chunk (in ``ids`` order) for the query terms, plus, for each
@@ -40,7 +77,7 @@ class Lexical:
         total = np.zeros(len(self.ids), dtype=np.float32)
         summed = np.zeros(len(self.ids), dtype=np.float32)
         for t in terms:  # a term asked twice counts twice, as in bm25s's own scoring
-            column = self.index.column(t)
+            column = self.column(t)
             if column is not None:
                 np.add.at(summed, *column)
         total += summed
@@ -52,7 +89,7 @@ class Lexical:
         """Per chunk, the highest BM25 score of any one of the terms (0 where none occurs)."""
         best = np.zeros(len(self.ids), dtype=np.float32)
         for t in terms:
-            column = self.index.column(t)
+            column = self.column(t)
             if column is not None:
                 rows, scores = column
                 best[rows] = np.maximum(best[rows], scores)

@@ -86,9 +86,9 @@ class Searcher:
         self._names: ReportNames | None = None
 
     def _open_generation(self) -> KB:
-        """The current generation with all its files open at once, so a build that commits while
-        the model loads cannot take them away (open files outlive their deletion); one retry
-        when a commit removed them between reading the manifest and opening them."""
+        """The last commit with all its segment files open at once, so a build that commits
+        while the model loads cannot take them away (open files outlive their deletion); one
+        retry when a merge removed them between reading the commit and opening them."""
         try:
             return self._load(KB.open(self.dir))
         except WpkbError:
@@ -98,7 +98,7 @@ class Searcher:
         try:
             check_terms(kb.manifest, self.dir)
             kb.index()
-            self._lexical = Lexical(kb.bm25())
+            self._lexical = Lexical(kb.bm25(), kb.deleted())
         except BaseException:
             kb.close()
             raise
@@ -166,7 +166,7 @@ class Searcher:
         query = Query(question, qvec, tuple(asked), tuple(own),
                       tuple((w, tuple(index_term(t) for t in g)) for w, g in translated if g))
         if mode == "dense":
-            fused = dict(nearest(self.kb.index(), qvec, pool, allowed))
+            fused = dict(nearest(self.kb.index(), qvec, pool, self.kb.deleted(), allowed))
         else:
             alternatives = [[index_term(w) for w in g] for g in groups]
             asked_names = set(own).union(*alternatives, kinds(question))  # kinds: BM25 leaves them out
@@ -214,10 +214,10 @@ class Searcher:
         or found by BM25, best first), mixing in the translated query's cosine where there is
         one; and the candidates among the first ``pool`` setting of each of those lists."""
         cfg = self.settings
-        index = self.kb.index()
-        found = [[cid for cid, _ in nearest(index, qvec, pool, allowed)], list(lexical)]
+        index, deleted = self.kb.index(), self.kb.deleted()
+        found = [[cid for cid, _ in nearest(index, qvec, pool, deleted, allowed)], list(lexical)]
         if qvec2 is not None:
-            found.append([cid for cid, _ in nearest(index, qvec2, pool, allowed)])
+            found.append([cid for cid, _ in nearest(index, qvec2, pool, deleted, allowed)])
         ids_list = sorted({cid for ids in found for cid in ids})
         if not ids_list:
             return {}, set()

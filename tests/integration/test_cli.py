@@ -136,11 +136,20 @@ def test_error_ask_before_any_build(tmp_path, runner):
     assert "run `wpkb build` first" in line
 
 
+def edit_meta(kb, key, change):
+    """Change one value of the KB's commit record in place, as another wpkb might have written it."""
+    import sqlite3
+
+    db = sqlite3.connect(kb / "kb.sqlite")
+    with db:
+        (value,) = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        db.execute("UPDATE meta SET value=? WHERE key=?", (json.dumps(change(json.loads(value))), key))
+    db.close()
+
+
 def test_error_kb_built_with_another_model(workspace, runner):
     corpus, kb = workspace
-    manifest = json.loads((kb / "manifest.json").read_text())
-    manifest["model"]["id"] = "some-other-model"
-    (kb / "manifest.json").write_text(json.dumps(manifest))
+    edit_meta(kb, "model", lambda model: {**model, "id": "some-other-model"})
     assert "rebuild" in error_line(runner.invoke(app, ["ask", "hello?", "--kb", str(kb)]))
     assert "--full" in error_line(runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]))
 
@@ -148,28 +157,24 @@ def test_error_kb_built_with_another_model(workspace, runner):
 def test_kb_with_terms_made_the_older_way_is_remade_by_build(workspace, runner):
     import sqlite3
 
-    from wpkb.ingest.manifest import read_manifest
     from wpkb.ingest.names import name_terms
     from wpkb.ingest.terms import tokenize, words
 
     corpus, kb = workspace
-    db = sqlite3.connect(kb / read_manifest(kb).db_file)
+    db = sqlite3.connect(kb / "kb.sqlite")
     with db:  # terms as wpkb made them before English words were stemmed, and no report name terms
         for cid, text in db.execute("SELECT id, text FROM chunks").fetchall():
             db.execute("UPDATE chunks SET terms=? WHERE id=?", (" ".join(words(text)), cid))
-        db.execute("ALTER TABLE documents DROP COLUMN name_terms")
+        db.execute("UPDATE documents SET name_terms=''")
     db.close()
-    manifest = json.loads((kb / "manifest.json").read_text())
-    del manifest["chunking"]["terms"]
-    del manifest["checksums"]  # as an older wpkb wrote it: no checksums either
-    (kb / "manifest.json").write_text(json.dumps(manifest))
+    edit_meta(kb, "chunking", lambda chunking: {k: v for k, v in chunking.items() if k != "terms"})
     line = error_line(runner.invoke(app, ["ask", "How long were flights grounded after the Iceland eruption?", "--kb", str(kb)]))
     assert "older" in line and "`wpkb build`" in line
 
     result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["chunks_embedded"] == 0
-    db = sqlite3.connect(kb / read_manifest(kb).db_file)
+    db = sqlite3.connect(kb / "kb.sqlite")
     rows = db.execute("SELECT text, terms FROM chunks").fetchall()
     names = db.execute("SELECT path, title, name_terms FROM documents").fetchall()
     db.close()

@@ -10,14 +10,17 @@ from pathlib import Path
 
 from conftest import make_pdf
 from wpkb.ingest.cache import CACHE
+from wpkb.ingest.manifest import read_manifest
 from wpkb.search.retrieve import Searcher
 from test_incremental import check_consistent
 
 KILLS = 24
-# The CLI in a process of its own, on the fake model as the in-process tests are.
+# The CLI in a process of its own, on the fake model as the in-process tests are, and
+# merging after every build, so kills land in merges too.
 TESTS = Path(__file__).resolve().parents[1]
 BUILD = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); import fake_embedder; "
-         "fake_embedder.install(); from wpkb.search.cli import main; main()", "build"]
+         "fake_embedder.install(); from wpkb.ingest import merge; merge.MAX_SEGMENTS = 1; "
+         "from wpkb.search.cli import main; main()", "build"]
 
 TOPICS = [
     ("Glaciers", "Glaciers store about seventy percent of the world's fresh water."),
@@ -76,9 +79,14 @@ def test_sigkill_at_random_moments_never_breaks_the_kb(workspace, tmp_path):
             searcher.close()
     assert len(delays) >= 20
     assert not all(outcomes), "every kill came after the commit; the test did not exercise a build"
-    # A normal build then finishes the job, whatever state the kill left.
+    # A normal build then finishes the job, whatever state the kill left, and leaves only
+    # the files of the segment it lists.
     subprocess.run(BUILD + [str(corpus), "--kb", str(kb)], check=True, capture_output=True, timeout=300)
     assert check_consistent(kb) == new
+    m = read_manifest(kb)
+    assert len(m.segments) == 1
+    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == [m.segments[0].bm25_dir,
+                                                                                m.segments[0].faiss_file]
 
 
 def test_two_concurrent_builds_never_interleave(workspace):

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_pdf
 from test_incremental import check_consistent
-from wpkb.ingest import bm25, cache, files
+from wpkb.ingest import bm25, cache, files, manifest
 from wpkb.ingest.build import build
 from wpkb.ingest.plan import CorpusFile, make_plan
 from wpkb.search.cli import app
@@ -26,18 +26,25 @@ def wpkb(*args, env=None):
                           timeout=120, env={**os.environ, **(env or {})})
 
 
-def test_a_damaged_manifest_is_a_clear_error_and_build_full_gets_out_of_it(workspace, runner):
+def test_a_damaged_database_is_a_clear_error_and_build_full_gets_out_of_it(workspace, runner):
     corpus, kb = workspace
-    for damage in ("{", "", '{"format": 1, "generation": "seven", "model": {"id": "x", "dim": 384}, '
-                             '"chunking": {}, "committed_at": ""}'):
-        (kb / "manifest.json").write_text(damage)
+    db = kb / manifest.DB
+
+    def broken_meta():
+        conn = sqlite3.connect(db)
+        with conn:
+            conn.execute("UPDATE meta SET value='\"seven\"' WHERE key='generation'")
+        conn.close()
+
+    for damage in (lambda: db.write_bytes(b"{"), lambda: db.write_bytes(b"not a database " * 400), broken_meta):
+        damage()
         result = runner.invoke(app, ["sources", "--kb", str(kb)])
-        assert result.exit_code != 0 and "manifest.json" in result.stderr and "--full" in result.stderr
+        assert result.exit_code != 0 and "kb.sqlite" in result.stderr and "--full" in result.stderr
         assert "Traceback" not in result.output
         result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--full"])
         assert result.exit_code == 0, result.output
         assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
-    assert any(p.name.startswith("manifest.json.damaged-") for p in kb.iterdir())
+    assert any(p.name.startswith("kb.sqlite.damaged-") for p in kb.iterdir())
 
 
 def test_a_truncated_embedding_cache_is_set_aside_and_bad_cached_vectors_are_not_trusted(workspace):
@@ -161,21 +168,28 @@ def test_a_damaged_stored_table_is_made_again(tmp_path):
     assert dictionary.tokenizer(cache).FREQ.get("营销") == first.FREQ["营销"]
 
 
-def test_a_reader_keeps_answering_while_builds_commit_and_the_prompt_moves_on(workspace):
+def test_a_reader_keeps_answering_while_builds_commit_and_merge_and_the_prompt_moves_on(workspace, monkeypatch):
+    from wpkb.ingest import merge
+
     corpus, kb = workspace
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)  # every build merges: the segments it opened go
     searcher = Searcher(kb)
     try:
-        first = searcher.kb.manifest.generation
-        for i in range(3):  # enough commits that the generation it opened is deleted
+        opened = searcher.kb.manifest.segments
+        before, _ = searcher.search("大熊猫吃什么?", k=2)
+        for i in range(3):
             make_pdf(corpus / f"new_{i}.pdf", [[f"Fact {i}: lighthouses use Fresnel lenses."]])
             build(corpus, kb)
-        assert not (kb / f"vectors-{first:06d}.faiss").exists()
+        assert not any((kb / s.faiss_file).exists() or (kb / s.bm25_dir).exists() for s in opened)
         _, passages = searcher.search("大熊猫吃什么?", k=2)
         assert passages and {p.doc for p in passages} <= {"zh_report.pdf", "en_digest.pdf"}
-        assert searcher.refresh() == json.loads((kb / "manifest.json").read_text())["generation"]
+        _, passages = searcher.search("Which lenses do lighthouses use?", k=3)
+        assert not any(p.doc.startswith("new_") for p in passages)  # the state it opened, whole
+        assert searcher.refresh() == manifest.read_manifest(kb).generation
         assert searcher.refresh() is None
         _, passages = searcher.search("Which lenses do lighthouses use?", k=3)
         assert any(p.doc.startswith("new_") for p in passages)
+        assert len(searcher.kb.manifest.segments) == 1
     finally:
         searcher.close()
 
@@ -192,20 +206,26 @@ def flip_a_byte(path, at=0.5):
     path.write_bytes(bytes(data))
 
 
-def test_damaged_generation_files_are_detected_and_build_full_repairs_them(workspace, runner):
+def test_damaged_segment_files_and_database_are_detected_and_build_full_repairs_them(workspace, runner, monkeypatch):
+    from wpkb.ingest import merge
+
     corpus, kb = workspace
-    m = json.loads((kb / "manifest.json").read_text())
-    vectors_file, db_file = kb / m["files"]["vectors"], kb / m["files"]["db"]
-    flip_a_byte(vectors_file)  # same size: only the hash tells
+    m = manifest.read_manifest(kb)
+    flip_a_byte(kb / m.segments[0].faiss_file)  # same size: only the hash tells
     result = runner.invoke(app, ["check", "--kb", str(kb)])
     assert result.exit_code == 1 and "other bytes" in result.stdout and "wpkb build --full" in result.stdout
     make_pdf(corpus / "more.pdf", [["Moles dig twenty metres of tunnel a day."]])
-    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])  # would carry the damage on
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)  # a merge would carry the damage into a new segment
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])
+    monkeypatch.undo()
     assert result.exit_code == 1 and "damaged" in result.stderr and "--full" in result.stderr
-    with open(db_file, "r+b") as f:
-        f.truncate(db_file.stat().st_size // 2)
+    after = manifest.read_manifest(kb)  # the new report was committed before the merge was refused
+    assert after.generation == m.generation + 1 and after.segments[0] == m.segments[0]
+    db = kb / manifest.DB
+    with open(db, "r+b") as f:
+        f.truncate(db.stat().st_size // 2)
     result = runner.invoke(app, ["sources", "--kb", str(kb)])
-    assert result.exit_code == 1 and "wpkb check" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 1 and "--full" in result.stderr and "Traceback" not in result.output
     assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--full"]).exit_code == 0
     result = runner.invoke(app, ["check", "--kb", str(kb), "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
@@ -258,7 +278,7 @@ def test_ocr_stops_when_its_time_for_a_report_is_up(tmp_path, monkeypatch):
 
 def test_a_build_with_nothing_to_do_does_not_pass_over_a_damaged_generation(workspace, runner):
     corpus, kb = workspace
-    db_file = kb / json.loads((kb / "manifest.json").read_text())["files"]["db"]
+    db_file = kb / manifest.DB
     with open(db_file, "r+b") as f:
         f.truncate(db_file.stat().st_size - 1024)
     result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])

@@ -16,13 +16,14 @@ from wpkb.search.cli import app
 
 
 def check_consistent(kb_dir):
-    """Vector ids and chunk rows agree one to one, and BM25 rows too."""
+    """The live vector ids and chunk rows agree one to one, and BM25 rows too."""
     kb = KB.open(kb_dir)
     try:
         rows = {r[0] for r in kb.db.execute("SELECT id FROM chunks")}
-        ids = vectors.vector_ids(kb.index())
-        assert len(ids) == len(set(ids.tolist())) and set(ids.tolist()) == rows
-        assert set(kb.bm25().ids.tolist()) == rows
+        dead = set(kb.deleted().tolist())
+        ids = kb.index().ids()
+        assert len(ids) == len(set(ids.tolist())) and set(ids.tolist()) - dead == rows
+        assert {i for seg in kb.bm25() for i in seg.ids.tolist()} - dead == rows
         return {d.path for d in kb.documents()}
     finally:
         kb.close()
@@ -146,7 +147,7 @@ def test_password_protected_report_is_skipped_then_added_with_password(tmp_path,
 
 def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
     corpus, kb = workspace
-    before = json.loads((kb / "manifest.json").read_text())
+    before = manifest.read_manifest(kb)
     make_pdf(corpus / "extra.pdf", [["Saturn's rings are mostly water ice."]])
 
     def boom(index, path):
@@ -155,7 +156,9 @@ def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
     monkeypatch.setattr(bm25, "save", boom)
     with pytest.raises(OSError):
         run(corpus, kb)
-    assert json.loads((kb / "manifest.json").read_text()) == before
+    assert manifest.read_manifest(kb) == before
+    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == sorted(
+        name for s in before.segments for name in (s.faiss_file, s.bm25_dir))  # the half-written one is gone
     assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
     monkeypatch.undo()
     assert run(corpus, kb).added == ["extra.pdf"]
@@ -169,14 +172,44 @@ def test_second_writer_fails_clearly(workspace):
             run(corpus, kb)
 
 
-def test_old_generations_are_cleaned_up(workspace):
+def test_each_build_adds_a_segment_and_merges_keep_them_few(workspace, monkeypatch):
+    from wpkb.ingest import merge
+
     corpus, kb = workspace
-    for i in range(4):
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(merge, "RUN", 2)
+    counts = []
+    for i in range(5):
         make_pdf(corpus / f"n{i}.pdf", [[f"Page number {i} talks about comets and their tails."]])
         run(corpus, kb)
-    gens = {p.name.split("-")[1][:6] for p in kb.iterdir() if p.name.startswith(("kb-", "vectors-", "bm25-"))}
-    assert len(gens) == manifest.KEEP_GENERATIONS
-    assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(4)}
+        counts.append(len(manifest.read_manifest(kb).segments))
+    assert counts[:2] == [2, 3] and max(counts) == 3  # one segment per build, merged past three
+    m = manifest.read_manifest(kb)
+    on_disk = sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-"))
+    assert on_disk == sorted(name for s in m.segments for name in (s.faiss_file, s.bm25_dir))
+    firsts = [s.first_id for s in m.segments]
+    assert firsts == sorted(firsts) and all(a.last_id < b.first_id for a, b in zip(m.segments, m.segments[1:]))
+    assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(5)}
+
+
+def test_a_removed_report_is_tombstoned_then_dropped_by_a_merge(workspace, runner):
+    corpus, kb = workspace
+    make_pdf(corpus / "big.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
+    run(corpus, kb)
+    m = manifest.read_manifest(kb)
+    (corpus / "en_digest.pdf").unlink()
+    assert run(corpus, kb).removed == ["en_digest.pdf"]
+    after = manifest.read_manifest(kb)
+    assert after.segments == m.segments and after.deleted  # nothing rewritten, rows tombstoned
+    assert check_consistent(kb) == {"zh_report.pdf", "big.pdf"}
+    result = runner.invoke(app, ["ask", "lighthouse at Alexandria", "--kb", str(kb), "--json"])
+    assert result.exit_code == 0 and "en_digest" not in result.stdout
+    (corpus / "big.pdf").unlink()  # now most of the last segment is deleted: it is rewritten
+    assert run(corpus, kb).removed == ["big.pdf"]
+    last = manifest.read_manifest(kb)
+    assert not any(s.id == m.segments[-1].id for s in last.segments)
+    assert all(last.live(s) == s.chunks for s in last.segments if s.id not in {x for x in last.deleted.values()})
+    assert check_consistent(kb) == {"zh_report.pdf"}
 
 
 def test_full_rebuild_starts_from_scratch(workspace):
@@ -226,17 +259,19 @@ def test_watch_picks_up_a_copied_file_and_a_deleted_file(workspace, tmp_path):
     assert check_consistent(kb) == {"zh_report.pdf", "incoming.pdf"}
 
 
-def test_a_kb_that_outgrows_exact_search_moves_to_ivf(workspace, monkeypatch, runner):
+def test_a_merge_that_makes_a_large_segment_trains_ivf(workspace, monkeypatch, runner):
     import faiss
 
     from conftest import ask_json
+    from wpkb.ingest import merge
 
     corpus, kb = workspace
     monkeypatch.setattr(vectors, "FLAT_MAX", 3)
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
     make_pdf(corpus / "more.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
     run(corpus, kb)
-    index = KB.open(kb).index()
-    assert isinstance(index, faiss.IndexIVFFlat)
+    segments = KB.open(kb).index().indexes
+    assert len(segments) == 1 and isinstance(segments[0], faiss.IndexIVFFlat)
     assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf", "more.pdf"}
     assert ask_json(runner, kb, "大熊猫吃什么?", "--doc", "zh_report")["passages"][0]["page"] == 2
     (corpus / "more.pdf").unlink()
@@ -323,3 +358,82 @@ def test_a_crash_in_the_reader_thread_reaches_the_caller_and_commits_nothing(wor
     assert manifest.read_manifest(kb).generation == generation
     assert check_consistent(kb) == before
     assert not [p for p in kb.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_kb_built_report_by_report_answers_as_one_merged_segment(workspace, monkeypatch):
+    from wpkb.ingest import merge
+    from wpkb.ingest.build import compact
+    from wpkb.search.retrieve import Searcher
+
+    corpus, kb = workspace
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 100)
+    for i, (topic, fact) in enumerate([("comets", "Comets grow tails of dust and gas near the sun."),
+                                       ("tides", "Tides follow the moon; spring tides come at new moon."),
+                                       ("bees", "A bee colony holds sixty thousand workers in summer.")]):
+        make_pdf(corpus / f"{topic}.pdf", [[fact], [f"Chapter {i} of the {topic} report, on {topic} again."]])
+        run(corpus, kb)
+    questions = ["Why do comets have tails?", "When do spring tides come?", "大熊猫吃什么?", "How many bees?"]
+
+    def answers():
+        searcher = Searcher(kb)
+        try:
+            return [[(p.doc, p.page, round(p.score, 5)) for p in searcher.search(q, k=5)[1]] for q in questions]
+        finally:
+            searcher.close()
+
+    assert len(manifest.read_manifest(kb).segments) == 4
+    many = answers()
+    compact(kb)
+    assert len(manifest.read_manifest(kb).segments) == 1
+    assert answers() == many
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf", "comets.pdf", "tides.pdf", "bees.pdf"}
+
+
+def make_format_1(kb):
+    """Turn a KB into the layout wpkb wrote before segments: one generation of rows, vectors
+    and BM25 files, named by manifest.json."""
+    import faiss
+    import sqlite3
+
+    m = manifest.read_manifest(kb)
+    reader = KB.open(kb)
+    ids = np.sort(reader.index().ids())
+    vecs = reader.vectors(ids.tolist()).astype(np.float32)
+    reader.close()
+    new, old = sqlite3.connect(kb / manifest.DB), sqlite3.connect(kb / "kb-000003.sqlite")
+    for table in ("documents", "pages", "chunks", "skipped"):
+        old.execute(new.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0])
+        rows = new.execute(f"SELECT * FROM {table}").fetchall()
+        if rows:
+            old.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+    old.commit()
+    old.close()
+    new.close()
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(m.dim))
+    index.add_with_ids(vecs, ids)
+    faiss.write_index(index, str(kb / "vectors-000003.faiss"))
+    (kb / "bm25-000003").mkdir()
+    np.save(kb / "bm25-000003" / "chunk_ids.npy", ids)
+    (kb / "manifest.json").write_text(json.dumps({
+        "format": 1, "generation": 3, "model": {"id": m.model_id, "name": m.model_name, "dim": m.dim},
+        "chunking": m.chunking, "committed_at": "", "stats": {}, "checksums": {},
+        "files": {"db": "kb-000003.sqlite", "vectors": "vectors-000003.faiss", "bm25": "bm25-000003"}}))
+    for p in kb.iterdir():
+        if p.name.startswith(("kb.sqlite", "seg-")):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def test_a_kb_of_the_format_before_segments_is_converted_by_the_next_build(workspace, runner):
+    from conftest import ask_json
+
+    corpus, kb = workspace
+    before = ask_json(runner, kb, "大熊猫吃什么?")
+    make_format_1(kb)
+    result = runner.invoke(app, ["ask", "大熊猫吃什么?", "--kb", str(kb)])
+    assert result.exit_code == 1 and "older wpkb" in result.stderr and "wpkb build" in result.stderr
+    report = run(corpus, kb)
+    assert report.chunks_embedded == 0 and not report.added and report.documents == 2
+    assert sorted(p.name for p in kb.iterdir() if p.name.startswith(("kb-", "vectors-", "bm25-", "manifest"))) == []
+    assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
+    after = ask_json(runner, kb, "大熊猫吃什么?")
+    assert [(p["doc"], p["page"]) for p in after["passages"]] == [(p["doc"], p["page"]) for p in before["passages"]]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from wpkb.ingest.bm25 import build_index
+from wpkb.ingest import bm25
 from wpkb.ingest.terms import index_term
 from wpkb.search.lexical import Lexical
 from wpkb.search.settings import DEFAULT
@@ -73,8 +73,12 @@ def test_each_words_translations_form_one_group():
     assert translation_groups(["service", "privacy", "zyzzyva"], index) == [["服务", "业务"], ["隐私"]]
 
 
+def one_segment(rows: list[tuple[int, str]]) -> Lexical:
+    return Lexical([bm25.build([(cid, terms, len(terms)) for cid, terms in rows])], np.zeros(0, np.int64))
+
+
 def lexical(*chunks: str) -> Lexical:
-    return Lexical(build_index([(i + 1, " ".join(index_term(w) for w in text.split())) for i, text in enumerate(chunks)]))
+    return one_segment([(i + 1, " ".join(index_term(w) for w in text.split())) for i, text in enumerate(chunks)])
 
 
 def test_a_words_translations_count_as_one_term_in_bm25():
@@ -90,7 +94,7 @@ def test_a_words_translations_count_as_one_term_in_bm25():
 
 
 def test_scores_are_read_by_chunk_id_and_an_id_not_indexed_scores_zero():
-    lex = Lexical(build_index([(3, "harbour"), (7, "crane"), (9, "harbour crane")]))
+    lex = one_segment([(3, "harbour"), (7, "crane"), (9, "harbour crane")])
     scores = lex.scores(["harbour"])
     got = lex.scores_of([7, 8, 1, 10, 3, 9], scores)
     assert got == {7: 0.0, 8: 0.0, 1: 0.0, 10: 0.0, 3: float(scores[0]), 9: float(scores[2])}
