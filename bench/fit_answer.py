@@ -2,8 +2,9 @@
 
     python bench/fit_answer.py --kb FULL_KB --kb SEED_KB --questions ../shared/eval/dev.jsonl ../shared/eval/dev-more.jsonl
 
-1. The sentence score's two weights (cosine, kind of thing asked) on a small grid, chosen by
-   answer@1 over the answerable questions of every KB given.
+1. The sentence score's weights (cosine, kind of thing asked, the step down for another report
+   than the top passage's) on a small grid, chosen by answer@1 over the answerable questions of
+   every KB given.
 2. The confidence: a logistic model over ``confidence.FEATURES`` of the first answer sentence,
    whose label is "that sentence holds the gold evidence" (0 for every question the KB cannot
    answer), and the probability from which an answer counts as confident: the lowest at which
@@ -30,7 +31,8 @@ from wpkb.search.evaluate import gold_paths, holds, load_questions
 from wpkb.search.retrieve import Searcher
 from wpkb.search.settings import DEFAULT
 
-GRID = {"cosine_weight": [0.0, 0.25, 0.5, 1.0], "kind_weight": [0.0, 0.5, 1.0, 2.0]}
+GRID = {"cosine_weight": [0.0, 0.25, 0.5, 1.0], "kind_weight": [0.0, 0.5, 1.0, 2.0],
+        "other_report_step": [0.0, 0.5, 1.0]}
 
 
 class CachedEmbedder:

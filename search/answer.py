@@ -57,9 +57,13 @@ class Answer:
                              for i, p in enumerate(self.passages, 1)]}
 
 
-def cheap_scores(cands: list[Candidate], settings: Settings) -> np.ndarray:
-    """Every candidate's score by words and kind alone (standard units)."""
-    return standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
+def cheap_scores(cands: list[Candidate], passages: tuple[Passage, ...], settings: Settings) -> np.ndarray:
+    """Every candidate's score by words and kind alone (standard units), less a step for a
+    sentence of another report than the top passage's: retrieval's choice of report is the
+    better-informed one."""
+    other = np.array([passages[c.ref - 1].doc_id != passages[0].doc_id for c in cands], dtype=np.float64)
+    return (standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
+            - settings.other_report_step * other)
 
 
 def scored(query: Query, cands: list[Candidate], cheap: np.ndarray, embedder: Embedder,
@@ -91,7 +95,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
     hybrid = mode == "hybrid"
     if not cands:
         return Answer(query.text, (), passages, False if hybrid else None, 0.0 if hybrid else None)
-    cheap = cheap_scores(cands, settings)
+    cheap = cheap_scores(cands, passages, settings)
     ranked = scored(query, cands, cheap, embedder, settings)
     best_score = ranked[0][0]
     chosen: list[tuple[float, Candidate]] = []

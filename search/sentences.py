@@ -22,6 +22,7 @@ _POINTS_BACK = re.compile(r"^(?:这|该|其|此|上述|以上|前者|后者|它|
                           r"|(?:It|This|These|That|Those|They|Such|Its|Their|Both|Each|Including|Namely)\b)")
 _QUESTION = re.compile(r"[?？]\s*$")  # an FAQ's heading asks; it never answers
 _SHORT = 12  # characters: a heading or fragment, shown with what follows
+_JOINED = 3  # sentences a candidate may join: a heading, its sentence, one that points back to it
 
 
 @dataclass(frozen=True)
@@ -125,18 +126,26 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
     out = []
     for ref, text, spans, terms in spans_of:
         scores = [bm25(w, t, avg, settings.sentence_k1, settings.sentence_b) for t in terms]
+        def runs_on(j: int) -> bool:  # sentence j needs the next one: a clause that runs on, a heading
+            piece = text[spans[j][0]:spans[j][1]]
+            return j + 1 < len(spans) and (_RUNS_ON.search(piece) is not None or len(piece) < _SHORT)
+
+        def needs_next(j: int) -> bool:
+            return j + 1 < len(spans) and (runs_on(j) or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]))
+
         for i, (a, b) in enumerate(spans):
             sentence = text[a:b]
             if _QUESTION.search(sentence):
                 continue
-            last = i + 1 == len(spans)
-            runs_on = not last and (_RUNS_ON.search(sentence) is not None or len(sentence) < _SHORT)
-            if not runs_on:  # a clause that runs on, or a heading, is never shown alone
+            if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
                 out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),
                                      frozenset(terms[i])))
-            if runs_on or (not last and _POINTS_BACK.match(text[spans[i + 1][0]:spans[i + 1][1]])):
-                end = spans[i + 1][1]
-                joined = text[a:end]
-                out.append(Candidate(ref, a, end, joined, max(scores[i], scores[i + 1]),
-                                     kind_share(asks, counted_units, joined), frozenset(terms[i] + terms[i + 1])))
+            j = i
+            while needs_next(j) and j - i < _JOINED - 1:
+                j += 1
+            if j > i:
+                joined = text[a:spans[j][1]]
+                out.append(Candidate(ref, a, spans[j][1], joined, max(scores[i:j + 1]),
+                                     kind_share(asks, counted_units, joined),
+                                     frozenset(t for ts in terms[i:j + 1] for t in ts)))
     return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}

@@ -135,6 +135,39 @@ def test_a_sentence_that_runs_into_the_next_is_shown_with_it():
     assert "密码学路径" in ans.sentences[0].text and "三大路径" in ans.sentences[0].text
 
 
+def test_a_heading_its_sentence_and_one_that_points_back_to_it_are_shown_together():
+    from wpkb.search.sentences import candidates, weights
+
+    page = "攻击场景示例.攻击者利用易受攻击的库来入侵系统。这在第一次数据泄露中发生过。另一个场景与此无关。"
+    q = query("哪次真实事件是攻击者利用易受攻击的库入侵系统造成的?")
+    p = passage(page, 0, len(page))
+    cands, _ = candidates(q, (p,), {(1, 3): page}, weights(q, Lexical().doc_freq, 100), frozenset(), DEFAULT)
+    texts = [c.text for c in cands]
+    assert "攻击场景示例.攻击者利用易受攻击的库来入侵系统。这在第一次数据泄露中发生过。" in texts
+    assert "攻击者利用易受攻击的库来入侵系统。" not in texts  # the next sentence points back to it
+    assert "攻击者利用易受攻击的库来入侵系统。这在第一次数据泄露中发生过。" in texts
+
+
+def test_a_sentence_of_another_report_than_the_top_passages_needs_a_lead_to_win():
+    from dataclasses import replace
+
+    from wpkb.search.answer import cheap_scores
+    from wpkb.search.sentences import candidates, weights
+
+    top = "The 2022 survey had 2600 adult respondents. It ran in spring."
+    other = "The 2022 survey of drivers had 2600 adult respondents in 12 countries."
+    same_report = "The survey was run online."
+    passages = (passage(top, 0, len(top)), replace(passage(other, 0, len(other), ref_page=5), doc_id=2, chunk_id=8),
+                replace(passage(same_report, 0, len(same_report), ref_page=6), chunk_id=9))
+    pages = {(1, 3): top, (2, 5): other, (1, 6): same_report}
+    q = query("How many adults answered the 2022 survey?")
+    cands, _ = candidates(q, passages, pages, weights(q, Lexical().doc_freq, 100), asked(q.text), DEFAULT)
+    flat = cheap_scores(cands, passages, replace(DEFAULT, other_report_step=0.0))
+    stepped = cheap_scores(cands, passages, DEFAULT)
+    steps = {c.ref: round(float(a - b), 6) for c, a, b in zip(cands, flat, stepped)}
+    assert steps == {1: 0.0, 2: DEFAULT.other_report_step, 3: 0.0}  # another page of the top report: no step
+
+
 def test_a_question_heading_on_the_page_never_answers():
     page = "What is grounding? Grounding a model refers to linking its concepts to real world entities."
     ans = ask("What is grounding?", page, page)
