@@ -20,6 +20,21 @@ _CITATION = re.compile(r"\[(?:J|R|M|C|D|N|OL|EB/OL|Z|S|P|A|G|DB|CP)\]|https?://|
                        r"|\bdoi\b|\bvol\.|\b(?:19|20)\d\d\b", re.I)
 
 
+# A line that opens a list of links or references ("参考链接. 理解 LLM 幻觉: Towards Data
+# Science . …"): its entries are titles of other documents.
+_REFERENCE_HEADING = re.compile(r"^\s*(?:参考链接|参考文献|参考资料|相关链接|references?|reference links|bibliography)\b", re.I)
+
+
+def reference_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the text's lines that are reference-list entries or open such a list."""
+    spans, at = [], 0
+    for line in text.split("\n"):
+        if _REFERENCE_HEADING.match(line) or (_REFERENCE_START.match(line) and _CITATION.search(line)):
+            spans.append((at, at + len(line)))
+        at += len(line) + 1
+    return spans
+
+
 def length_prior(chars: int, short: float, settings: Settings = DEFAULT) -> float:
     """A chunk shorter than ``short`` (a share of the KB's median chunk) keeps (length / short) ** gamma."""
     return min(1.0, chars / short) ** settings.short_gamma if short > 0 else 1.0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import index_term, tokenize
 from .asks import counted, counts, offered, type_match
+from .priors import reference_lines
 from .retrieve import Passage, Query
 from .settings import Settings
 
@@ -20,7 +21,7 @@ from .settings import Settings
 _RUNS_ON = re.compile(r"(?:[:：;；,，、]|[^。！？!?.…\"'”’)）」』】\]])\s*$")
 _POINTS_BACK = re.compile(r"^(?:这|该|其|此|上述|以上|前者|后者|它|分别|其中|包括|即|例如|比如"
                           r"|(?:It|This|These|That|Those|They|Such|Its|Their|Both|Each|Including|Namely)\b)")
-_QUESTION = re.compile(r"[?？]\s*$")  # an FAQ's heading asks; it never answers
+_QUESTION = re.compile(r"[?？][\"'”’」』)）]*\s*$")  # an FAQ's heading asks (a quote may close it); it never answers
 _SHORT = 12  # characters: a heading or fragment, shown with what follows
 _JOINED = 3  # sentences a candidate may join: a heading, its sentence, one that points back to it
 
@@ -133,9 +134,10 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
         def needs_next(j: int) -> bool:
             return j + 1 < len(spans) and (runs_on(j) or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]))
 
+        cited = reference_lines(text)
         for i, (a, b) in enumerate(spans):
             sentence = text[a:b]
-            if _QUESTION.search(sentence):
+            if _QUESTION.search(sentence) or any(x <= a < y for x, y in cited):
                 continue
             if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
                 out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),

@@ -172,6 +172,17 @@ def test_a_question_heading_on_the_page_never_answers():
     page = "What is grounding? Grounding a model refers to linking its concepts to real world entities."
     ans = ask("What is grounding?", page, page)
     assert all(not s.text.endswith("?") for s in ans.sentences)
+    page = 'What is a “hallucination?” A hallucination is a response that is not based in fact.'
+    ans = ask("How is a hallucination defined?", page, page)
+    assert ans.sentences[0].text.startswith("A hallucination is")
+
+
+def test_a_list_of_reference_links_never_answers():
+    page = ("幻觉是指模型生成看似可信但与事实不符的内容。\n"
+            "参考链接.理解 LLM 幻觉: Towards Data Science . 如何减少大型语言模型的幻觉: The New Stack .")
+    ans = ask("LLM 幻觉是什么?", page, page)
+    assert ans.sentences and all("Towards Data Science" not in s.text and "New Stack" not in s.text
+                                 for s in ans.sentences)
 
 
 def test_confidence_is_a_probability_and_confident_follows_the_threshold():
