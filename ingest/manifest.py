@@ -94,7 +94,10 @@ def no_kb(kb_dir: Path) -> WpkbError:
     return WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
 
 
-def unreadable(path: Path, e: Exception) -> WpkbError:
+def unreadable(path: Path, e: Exception | str) -> WpkbError:
+    if path.exists() and not os.access(path.parent, os.W_OK):
+        return WpkbError(f"{path} cannot be read from a folder wpkb may not write to ({e}); readers need "
+                         f"{path.parent} writable, as SQLite keeps its WAL index beside the file")
     return WpkbError(f"{path} is unreadable ({e}); rebuild with `wpkb build --full`")
 
 

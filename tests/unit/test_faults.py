@@ -283,3 +283,12 @@ def test_a_build_with_nothing_to_do_does_not_pass_over_a_damaged_generation(work
         f.truncate(db_file.stat().st_size - 1024)
     result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb)])
     assert result.exit_code == 1 and "damaged" in result.stderr and "--full" in result.stderr
+
+
+def test_a_kb_that_cannot_be_opened_in_a_folder_wpkb_may_not_write_says_why(tmp_path, monkeypatch):
+    db = tmp_path / manifest.DB
+    db.write_bytes(b"")
+    assert "--full" in str(manifest.unreadable(db, "unable to open database file"))
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a user without write permission
+    message = str(manifest.unreadable(db, "unable to open database file"))
+    assert "writable" in message and str(tmp_path) in message and "--full" not in message
