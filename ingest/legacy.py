@@ -59,6 +59,10 @@ def convert(kb_dir: Path, progress: Progress) -> None:
 
 def remove_old_files(kb_dir: Path) -> None:
     for p in kb_dir.iterdir():
-        if _OLD_FILE.match(p.name):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        if not _OLD_FILE.match(p.name):
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     (kb_dir / LEGACY_MANIFEST).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ reads, writes and merges them.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +92,6 @@ class VectorSegments:
 
     def holding(self, chunk_id: int):
         """The index whose range holds the chunk id."""
-        import bisect
-
         return self.indexes[max(0, bisect.bisect_right(self.firsts, chunk_id) - 1)]
 
     def vectors(self, ids: list[int]) -> np.ndarray:
