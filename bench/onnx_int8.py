@@ -116,9 +116,28 @@ def speed(st, onnx: OnnxEncoder, texts: list[str], batch: int) -> None:
           f"(ratio {t_st / t_onnx:.2f}; cosine to torch min {cos.min():.4f}, mean {cos.mean():.4f})")
 
 
-def recall(kb: Path, questions: Path, onnx: OnnxEncoder, batch: int) -> None:
-    import faiss
+def replace_vectors(kb: Path, ids: np.ndarray, vecs: np.ndarray) -> None:
+    """Every segment of a KB copy rewritten with these vectors for its chunks, and the
+    segment's recorded checksums with it (this bench's copy only; builds never do this)."""
+    import json
+    import sqlite3
 
+    from wpkb.ingest import manifest, vectors
+
+    m = manifest.read_manifest(kb)
+    row = {int(c): i for i, c in enumerate(ids)}
+    db = sqlite3.connect(kb / manifest.DB)
+    for seg in m.segments:
+        held = np.sort(vectors.vector_ids(vectors.read_index(kb / seg.faiss_file)))
+        index = vectors.segment_index(held, vecs[[row[int(c)] for c in held]], m.dim)
+        vectors.write_index(index, kb / seg.faiss_file)
+        with db:
+            db.execute("UPDATE segments SET checksums=? WHERE id=?",
+                       (json.dumps(manifest.checksums(kb, seg.id)), seg.id))
+    db.close()
+
+
+def recall(kb: Path, questions: Path, onnx: OnnxEncoder, batch: int) -> None:
     from wpkb.ingest.manifest import read_manifest
     from wpkb.search.evaluate import evaluate, load_questions
     from wpkb.search.retrieve import Searcher
@@ -138,11 +157,7 @@ def recall(kb: Path, questions: Path, onnx: OnnxEncoder, batch: int) -> None:
                     part = order[i:i + 256]
                     vecs[part] = onnx.encode([texts[j] for j in part], "passage", batch)
                 print(f"  re-embedded {len(texts)} chunks in int8 in {time.perf_counter() - t:.0f} s")
-                path = copy / read_manifest(copy).vectors_file
-                index = faiss.read_index(str(path))
-                index.remove_ids(ids)
-                index.add_with_ids(vecs, ids)
-                faiss.write_index(index, str(path))
+                replace_vectors(copy, ids, vecs)
             searcher = Searcher(copy)
             if label.startswith("onnx"):
                 searcher.embedder.queries = lambda texts: onnx.encode(list(texts), "query", 32)
