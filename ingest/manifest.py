@@ -141,7 +141,7 @@ def _read_db(kb_dir: Path) -> Manifest | None:
     path = kb_dir / DB
     check_header(path)
     try:
-        db = connect_ro(path, snapshot=False)
+        db = connect_ro(path)  # one read transaction: meta, segments and tombstones of one commit
     except FileNotFoundError:
         return None
     except sqlite3.Error as e:

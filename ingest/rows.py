@@ -113,18 +113,17 @@ class NewChunk:
     terms: list[str]
 
 
-def connect_ro(path: Path, snapshot: bool = True) -> sqlite3.Connection:
-    """A reader. With ``snapshot`` it holds one read transaction until closed, so every query
-    sees the commit it opened, whatever a writer commits meanwhile (WAL keeps that state for
-    it); a server may read from its worker threads, one call at a time (mcp_server.py)."""
+def connect_ro(path: Path) -> sqlite3.Connection:
+    """A reader. It holds one read transaction until closed, so every query sees the commit it
+    opened, whatever a writer commits meanwhile (WAL keeps that state for it); a server may
+    read from its worker threads, one call at a time (mcp_server.py)."""
     if not path.is_file():
         raise FileNotFoundError(path)
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
                            isolation_level=None)
     conn.row_factory = sqlite3.Row
-    if snapshot:
-        conn.execute("BEGIN")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts at the first read
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts at the first read
     return conn
 
 
