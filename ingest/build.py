@@ -18,7 +18,8 @@ from .errors import WpkbError
 from .extract import MAX_OCR_PAGES, Page, title_of
 from .kb import KB
 from .legacy import convert, remove_old_files
-from .manifest import DB, check_compatible, legacy, read_manifest, set_aside, terms_current, write_lock
+from .manifest import (DB, check_compatible, legacy, read_committed, read_manifest, set_aside, terms_current,
+                       write_lock)
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
 from .readahead import Extracted, Unreadable, read_ahead
@@ -173,7 +174,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     try:
         if legacy(kb_dir) and not full:
             convert(kb_dir, progress)
-        manifest = read_manifest(kb_dir) if not legacy(kb_dir) else None
+        manifest = read_committed(kb_dir)  # None for a format-1 KB rebuilt with --full
     except WpkbError:
         if not full:
             raise

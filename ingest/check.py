@@ -12,7 +12,6 @@ from . import bm25, manifest, vectors
 from .cache import CACHE
 from .errors import WpkbError
 from .manifest import DB
-from .rows import connect_ro
 
 REBUILD = "run `wpkb build --full` (it repairs the KB from the PDFs; cached vectors are reused)"
 
@@ -32,20 +31,14 @@ class CheckReport:
 
 def check(kb_dir: Path) -> CheckReport:
     report = CheckReport(str(kb_dir))
-    path = kb_dir / DB
     try:
-        manifest.check_header(path)
-        db = connect_ro(path)
-    except FileNotFoundError:
-        raise manifest.no_kb(kb_dir) from None
+        db = manifest.connect(kb_dir)
     except WpkbError as e:
         report.problems.append(str(e).split(";")[0])
         report.fix = REBUILD
         return report
-    except sqlite3.Error as e:
-        report.problems.append(f"{path} is unreadable ({e})")
-        report.fix = REBUILD
-        return report
+    if db is None:
+        raise manifest.no_kb(kb_dir)
     try:
         _check_commit(kb_dir, db, report)
     finally:

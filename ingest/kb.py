@@ -11,7 +11,7 @@ import numpy as np
 from . import bm25, manifest, vectors
 from .errors import WpkbError
 from .manifest import DB, Manifest
-from .rows import Reads, connect_ro
+from .rows import Reads
 
 
 class KB(Reads):
@@ -26,13 +26,9 @@ class KB(Reads):
     @classmethod
     def open(cls, kb_dir: Path) -> "KB":
         path = kb_dir / DB
-        manifest.check_header(path)
-        try:
-            db = connect_ro(path)
-        except FileNotFoundError:
-            raise manifest.no_kb(kb_dir) from None
-        except sqlite3.Error as e:
-            raise manifest.unreadable(path, e) from None
+        db = manifest.connect(kb_dir)
+        if db is None:
+            raise manifest.no_kb(kb_dir)
         try:
             m = manifest.read(db, path)  # as of this reader's snapshot
             if m is None:

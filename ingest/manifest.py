@@ -84,7 +84,7 @@ def now() -> str:
 def legacy(kb_dir: Path) -> bool:
     """A KB of format 1, which `wpkb build` converts (legacy.py); until the conversion
     commits, its manifest names the KB."""
-    return (kb_dir / LEGACY_MANIFEST).exists() and _read_db(kb_dir) is None
+    return (kb_dir / LEGACY_MANIFEST).exists() and read_committed(kb_dir) is None
 
 
 def no_kb(kb_dir: Path) -> WpkbError:
@@ -137,24 +137,34 @@ def check_header(path: Path) -> None:
         raise unreadable(path, "not a SQLite database")
 
 
-def _read_db(kb_dir: Path) -> Manifest | None:
+def connect(kb_dir: Path) -> sqlite3.Connection | None:
+    """A reader's connection to ``kb.sqlite`` (one read transaction, rows.connect_ro); None
+    when there is no file; a file that is no database, or that SQLite cannot open, is an error
+    that says what to do."""
     path = kb_dir / DB
     check_header(path)
     try:
-        db = connect_ro(path)  # one read transaction: meta, segments and tombstones of one commit
+        return connect_ro(path)
     except FileNotFoundError:
         return None
     except sqlite3.Error as e:
         raise unreadable(path, e) from None
+
+
+def read_committed(kb_dir: Path) -> Manifest | None:
+    """The record of ``kb.sqlite``'s last commit; None before the first (or without the file)."""
+    db = connect(kb_dir)
+    if db is None:
+        return None
     try:
-        return read(db, path)
+        return read(db, kb_dir / DB)
     finally:
         db.close()
 
 
 def read_manifest(kb_dir: Path) -> Manifest | None:
     """The last commit's record; None when there is no KB in the folder yet."""
-    m = _read_db(kb_dir)
+    m = read_committed(kb_dir)
     if m is None and (kb_dir / LEGACY_MANIFEST).exists():
         raise no_kb(kb_dir)
     return m
@@ -250,7 +260,7 @@ def remove_unlisted(kb_dir: Path, keep: set[int] | None = None) -> None:
     known = keep is not None
     if not known:
         try:
-            m = None if legacy(kb_dir) else read_manifest(kb_dir)
+            m = read_committed(kb_dir)  # a format-1 KB's kb.sqlite has none: every segment file is unlisted
             keep, known = {s.id for s in m.segments} if m else set(), True
         except WpkbError:
             pass

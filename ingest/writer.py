@@ -13,7 +13,7 @@ import numpy as np
 from . import bm25, manifest, vectors
 from .errors import WpkbError
 from .files import fsync_dir
-from .manifest import DB, Manifest, Segment, check_compatible, now, read_manifest
+from .manifest import DB, Manifest, Segment, check_compatible, now
 from .names import name_terms
 from .rows import NewChunk, Reads, connect_rw, create_schema, drop_schema
 
@@ -24,7 +24,7 @@ class Writer(Reads):
     def __init__(self, kb_dir: Path, model_id: str, model_name: str | None, dim: int,
                  chunking: dict, fresh: bool = False):
         self.dir = kb_dir
-        base = None if manifest.legacy(kb_dir) else read_manifest(kb_dir)
+        base = manifest.read_committed(kb_dir)  # a format-1 KB being converted has none yet
         if base and not fresh:
             check_compatible(base, model_id, chunking, kb_dir)
         self.db = connect_rw(kb_dir / DB)
@@ -208,6 +208,7 @@ class Writer(Reads):
         from .merge import next_merge
 
         self._index_new_chunks()
+        self.manifest.stats = self._stats()  # a merge leaves the live chunks as they are
         self._publish()
         while (run := next_merge(self.manifest)) is not None:
             self.db.execute("BEGIN IMMEDIATE")
@@ -219,7 +220,6 @@ class Writer(Reads):
     def _publish(self) -> None:
         m = self.manifest
         m.generation += 1
-        m.stats = self._stats()
         m.committed_at = now()
         self.db.execute("DELETE FROM segments")
         self.db.executemany("INSERT INTO segments VALUES (?,?,?,?,?)",

@@ -29,7 +29,6 @@ def nearest(segments: VectorSegments, query: np.ndarray, k: int, deleted: np.nda
     """(chunk id, inner product) of the k nearest live chunks, optionally among ``allowed``
     ids (which are live: they come from the rows); best first."""
     q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-    dead = set(deleted.tolist())
     found = []
     for index, first, nxt in zip(segments.indexes, segments.firsts, [*segments.firsts[1:], None]):
         if allowed is not None:
@@ -37,8 +36,9 @@ def nearest(segments: VectorSegments, query: np.ndarray, k: int, deleted: np.nda
             if len(inside):
                 found += _search(index, q, k, inside)
         else:
-            # ask past this segment's deleted chunks, then leave them out
-            extra = sum(1 for d in dead if d >= first and (nxt is None or d < nxt))
-            found += [(c, s) for c, s in _search(index, q, k + extra, None) if c not in dead]
+            # ask past this segment's deleted chunks (``deleted`` is sorted), then leave them out
+            dead = set(deleted[np.searchsorted(deleted, first):
+                               len(deleted) if nxt is None else np.searchsorted(deleted, nxt)].tolist())
+            found += [(c, s) for c, s in _search(index, q, k + len(dead), None) if c not in dead]
     found.sort(key=lambda cs: -cs[1])
     return found[:k]
