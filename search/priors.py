@@ -25,6 +25,15 @@ _CITATION = re.compile(r"\[(?:J|R|M|C|D|N|OL|EB/OL|Z|S|P|A|G|DB|CP)\]|https?://|
 _REFERENCE_HEADING = re.compile(r"^\s*(?:参考链接|参考文献|参考资料|相关链接|references?|reference links|bibliography)\b", re.I)
 
 
+# A figure's or table's source line ("数据来源:中国信息通信研究院图 2 …", "Source: IDC"): it names
+# who published the data, and the caption it runs into names what is drawn, not what it shows.
+_SOURCE = re.compile(r"^\s*\d{0,3}\s*(?:数据来源|资料来源|来源|sources?)\s*[:：]", re.I)
+
+
+def source_line(sentence: str) -> bool:
+    return _SOURCE.match(sentence) is not None
+
+
 def reference_lines(text: str) -> list[tuple[int, int]]:
     """(start, end) of the text's lines that are reference-list entries or open such a list."""
     spans, at = [], 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import index_term, tokenize
 from .asks import counted, counts, offered, type_match
-from .priors import reference_lines
+from .priors import reference_lines, source_line
 from .retrieve import Passage, Query
 from .settings import Settings
 
@@ -137,7 +137,7 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
         cited = reference_lines(text)
         for i, (a, b) in enumerate(spans):
             sentence = text[a:b]
-            if _QUESTION.search(sentence) or any(x <= a < y for x, y in cited):
+            if _QUESTION.search(sentence) or source_line(sentence) or any(x <= a < y for x, y in cited):
                 continue
             if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
                 out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),

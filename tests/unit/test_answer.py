@@ -185,6 +185,13 @@ def test_a_list_of_reference_links_never_answers():
                                  for s in ans.sentences)
 
 
+def test_a_figures_source_line_never_answers():
+    page = ("数据来源:中国信息通信研究院图 2 我国 2016-2021 年数字经济规模(万亿元)\n"
+            "其中 16 个省市区突破 1 万亿元。")
+    ans = ask("我国2016-2021年数字经济规模突破万亿元的省市区有多少个?", page, page)
+    assert [s.text for s in ans.sentences] == ["其中 16 个省市区突破 1 万亿元。"]
+
+
 def test_confidence_is_a_probability_and_confident_follows_the_threshold():
     page = "The harvest of the province was 4200 tonnes of tea in 2030."
     ans = ask("How many tonnes of tea did the province harvest in 2030?", page, page)
