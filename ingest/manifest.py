@@ -96,8 +96,9 @@ def no_kb(kb_dir: Path) -> WpkbError:
 
 def unreadable(path: Path, e: Exception | str) -> WpkbError:
     if path.exists() and not os.access(path.parent, os.W_OK):
-        return WpkbError(f"{path} cannot be read from a folder wpkb may not write to ({e}); readers need "
-                         f"{path.parent} writable, as SQLite keeps its WAL index beside the file")
+        return WpkbError(f"{path} cannot be read from a folder wpkb may not write to ({e}): its WAL index "
+                         f"{path.name}-shm is missing; run `wpkb build` once as a user who may write to "
+                         f"{path.parent} (it leaves the index for readers), or make the folder writable")
     return WpkbError(f"{path} is unreadable ({e}); rebuild with `wpkb build --full`")
 
 

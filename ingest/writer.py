@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from .errors import WpkbError
 from .files import fsync_dir
 from .manifest import DB, Manifest, Segment, check_compatible, now
 from .names import name_terms
-from .rows import NewChunk, Reads, connect_rw, create_schema, drop_schema
+from .rows import NewChunk, Reads, connect_ro, connect_rw, create_schema, drop_schema
 
 
 class Writer(Reads):
@@ -235,13 +236,24 @@ class Writer(Reads):
             self.db.execute("PRAGMA busy_timeout=0")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            self.db.close()
+            self._close()
         manifest.remove_unlisted(self.dir, {s.id for s in self.manifest.segments})
+
+    def _close(self) -> None:
+        self.db.close()
+        # Closing the last writing connection deleted the WAL and its index (-shm). A reader that
+        # may not write to the folder cannot make them again but reads through them once they
+        # are there, and a read-only connection leaves them in place when it closes. A courtesy:
+        # it must not hide what the build did or why it failed.
+        try:
+            connect_ro(self.dir / DB).close()
+        except (OSError, sqlite3.Error):
+            pass
 
     def abandon(self) -> None:
         try:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
         finally:
-            self.db.close()
+            self._close()
             manifest.remove_unlisted(self.dir, None)

@@ -285,6 +285,19 @@ def test_a_build_with_nothing_to_do_does_not_pass_over_a_damaged_generation(work
     assert result.exit_code == 1 and "damaged" in result.stderr and "--full" in result.stderr
 
 
+def test_a_build_leaves_the_wal_index_a_reader_who_may_not_write_needs(workspace, runner):
+    corpus, kb = workspace
+    for name in (manifest.DB + "-wal", manifest.DB + "-shm"):
+        (kb / name).unlink(missing_ok=True)
+    make_pdf(corpus / "extra.pdf", [["A tea harvest of 4200 tonnes was reported."]])
+    assert runner.invoke(app, ["build", str(corpus), "--kb", str(kb)]).exit_code == 0
+    # SQLite deletes both when the last writing connection closes; a reader without write
+    # permission on the folder cannot create them, but reads through them (checked by hand as
+    # another user: docs/store.md)
+    assert (kb / (manifest.DB + "-shm")).is_file() and (kb / (manifest.DB + "-wal")).is_file()
+    assert manifest.read_committed(kb).generation >= 2
+
+
 def test_a_kb_that_cannot_be_opened_in_a_folder_wpkb_may_not_write_says_why(tmp_path, monkeypatch):
     db = tmp_path / manifest.DB
     db.write_bytes(b"")
