@@ -16,8 +16,6 @@ FEATURES = (
     "page",          # IDF-weighted share of the question's words (or translations) on its page
     "rarest_absent",  # 1 when the question's rarest word is not on that page ("Microsoft's tax rate")
     "unknown",       # 1 when a word of the question is nowhere in the KB
-    "kind",          # share of the asked kinds of thing (number, date...) the sentence holds
-    "asks_kind",     # 1 when the question asks for a number, date, name...
     "similarity",    # the top passage's cosine to the question
     "lead",          # the top passage's lead over the next page (capped at 3)
     "figures",       # share of the question's figures and years found on the answer's page
@@ -45,7 +43,7 @@ def _share(w: Weights, terms: set[str] | frozenset[str]) -> tuple[float, list[bo
 
 def evidence(question: str, best: Candidate, cosine: float, margin: float, page_terms: set[str],
              sentence_terms: frozenset[str], page_text: str, w: Weights, doc_freq, top_similarity: float,
-             top_lead: float, asks: bool) -> Evidence:
+             top_lead: float) -> Evidence:
     page, present = _share(w, page_terms)
     held, _ = _share(w, sentence_terms)
     rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()), default=None)
@@ -53,8 +51,8 @@ def evidence(question: str, best: Candidate, cosine: float, margin: float, page_
     unknown = float(any(all(doc_freq(t) == 0 for t in g) for g in w.groups))
     figures = set(_FIGURE.findall(question))
     found = sum(1 for f in figures if f in page_text) / len(figures) if figures else 1.0
-    return Evidence((cosine, best.bm25, page, rarest_absent, unknown, best.kind, float(asks), top_similarity,
-                     min(3.0, top_lead), found, margin, float(best.ref == 1), held))
+    return Evidence((cosine, best.bm25, page, rarest_absent, unknown, top_similarity, min(3.0, top_lead), found,
+                     margin, float(best.ref == 1), held))
 
 
 def probability(ev: Evidence, weights: tuple[float, ...], bias: float) -> float:
