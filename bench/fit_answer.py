@@ -13,6 +13,10 @@
 Both are cross-validated: k folds over question ids (a question's answers on every KB fall in
 the same fold); each fold is fitted on the others. The figures printed per KB are those of the
 held-out folds; the weights printed last are fitted on everything, for settings.py.
+
+--repeats N also prints the confidence's cross-validated figures over N random splits (mean,
+and per split against all features for each --without list, e.g. --without kind,asks_kind), so
+a feature is judged on more than one split of a few hundred answers.
 """
 
 from __future__ import annotations
@@ -95,10 +99,46 @@ def threshold(p: np.ndarray, y: np.ndarray, precision: float) -> float:
     return 0.96
 
 
-def folds_of(rows, k: int) -> list[set[str]]:
+def folds_of(rows, k: int, seed: int = 0) -> list[set[str]]:
     ids = sorted({r["q"].id for r in rows})
-    random.Random(0).shuffle(ids)
+    random.Random(seed).shuffle(ids)
     return [set(ids[i::k]) for i in range(k)]
+
+
+def confidence_cv(x, y, rows, folds, l2: float, precision: float) -> np.ndarray:
+    """Held-out confidence and threshold per row: each fold's model and threshold fitted on the others."""
+    p_cv, t_cv = np.zeros(len(rows)), np.zeros(len(rows))
+    for test in folds:
+        held = np.array([r["q"].id in test for r in rows])
+        w, b = logistic(x[~held], y[~held], l2)
+        p_cv[held] = 1 / (1 + np.exp(-(x[held] @ w + b)))
+        t_cv[held] = threshold(1 / (1 + np.exp(-(x[~held] @ w + b))), y[~held], precision)
+    return p_cv >= t_cv
+
+
+def repeated(x, y, rows, args) -> None:
+    """Confident / flagged / precision over all KBs, mean over --repeats splits, and each
+    --without list against all features on the same splits."""
+    st = np.array([r["status"] for r in rows])
+
+    def figures(conf):
+        c = conf & (st != "absent")
+        return np.array([conf[st == "answerable"].mean(), (~conf[st == "unanswerable"]).mean(), y[c].mean()])
+
+    splits = [folds_of(rows, args.folds, seed) for seed in range(args.repeats)]
+    base = np.array([figures(confidence_cv(x, y, rows, f, args.l2, args.precision)) for f in splits])
+    print(f"confidence over {args.repeats} splits, all KBs: confident {base[:, 0].mean():.3f}, "
+          f"flagged {base[:, 1].mean():.3f}, precision {base[:, 2].mean():.3f}")
+    for names in args.without:
+        gone = set(names.split(","))
+        unknown = gone - set(FEATURES)
+        if unknown:
+            raise SystemExit(f"--without: no feature {', '.join(sorted(unknown))}; features: {', '.join(FEATURES)}")
+        keep = [i for i, f in enumerate(FEATURES) if f not in gone]
+        d = np.array([figures(confidence_cv(x[:, keep], y, rows, f, args.l2, args.precision)) for f in splits]) - base
+        print(f"  without {names}: confident {d[:, 0].mean():+.3f} (better in {(d[:, 0] > 0).sum()}, worse in "
+              f"{(d[:, 0] < 0).sum()}), flagged {d[:, 1].mean():+.3f}, precision {d[:, 2].mean():+.3f} (better in "
+              f"{(d[:, 2] > 0).sum()}, worse in {(d[:, 2] < 0).sum()})")
 
 
 def main() -> None:
@@ -111,6 +151,9 @@ def main() -> None:
     ap.add_argument("--label", choices=("first", "any"), default="any",
                     help="what a right answer is: the first sentence holds the evidence, or any shown sentence does")
     ap.add_argument("--margin", type=float, default=DEFAULT.margin)
+    ap.add_argument("--repeats", type=int, default=0, help="also the confidence over this many random splits")
+    ap.add_argument("--without", action="append", default=[], metavar="F1,F2",
+                    help="with --repeats: the confidence without these features, split by split")
     args = ap.parse_args()
     questions = load_questions(args.questions)
     rows, searchers = [], {}
@@ -143,14 +186,7 @@ def main() -> None:
     x = np.stack([e for _, _, e in results])
 
     # 2. confidence
-    p_cv, t_cv = np.zeros(len(rows)), np.zeros(len(rows))
-    for test in folds:
-        held = np.array([r["q"].id in test for r in rows])
-        w, b = logistic(x[~held], y[~held], args.l2)
-        p_train = 1 / (1 + np.exp(-(x[~held] @ w + b)))
-        p_cv[held] = 1 / (1 + np.exp(-(x[held] @ w + b)))
-        t_cv[held] = threshold(p_train, y[~held], args.precision)
-    conf = p_cv >= t_cv
+    conf = confidence_cv(x, y, rows, folds, args.l2, args.precision)
     print(f"{len(questions)} questions x {len(args.kb)} KBs, {args.folds}-fold cross-validation by question")
     for kb in searchers:
         m = np.array([r["kb"] == kb for r in rows])
@@ -167,6 +203,8 @@ def main() -> None:
     print("sentence weights (fitted on all):", chosen, "; per fold:", per_fold)
     print("confidence_weights = (" + ", ".join(f"{v:.3f}" for v in w) + ")  # " + ", ".join(FEATURES))
     print(f"confidence_bias = {b:.3f}; confident_at = {threshold(p_all, y, args.precision):.2f}")
+    if args.repeats:
+        repeated(x, y, rows, args)
     for searcher, _ in searchers.values():
         searcher.close()
 
