@@ -28,10 +28,16 @@ _REFERENCE_HEADING = re.compile(r"^\s*(?:参考链接|参考文献|参考资料|
 # A figure's or table's source line ("数据来源:中国信息通信研究院图 2 …", "Source: IDC"): it names
 # who published the data, and the caption it runs into names what is drawn, not what it shows.
 _SOURCE = re.compile(r"^\s*\d{0,3}\s*(?:数据来源|资料来源|来源|sources?)\s*[:：]", re.I)
+_CAPTION = re.compile(r"(?:图|表|figure|fig\.|table|exhibit|chart)\s*[A-Z]?\d", re.I)
+_STOPS = re.compile(r"[。！？.!?]\s*$")
 
 
 def source_line(sentence: str) -> bool:
-    return _SOURCE.match(sentence) is not None
+    """Whether a sentence is a source line: the mark, then a caption or a bare attribution. A
+    sentence that starts so and ends as a sentence ("数据来源:包括用户提供的数据…。") may be about
+    where data come from."""
+    return _SOURCE.match(sentence) is not None and (_CAPTION.search(sentence) is not None
+                                                    or _STOPS.search(sentence) is None)
 
 
 def reference_lines(text: str) -> list[tuple[int, int]]:

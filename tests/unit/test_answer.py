@@ -186,10 +186,14 @@ def test_a_list_of_reference_links_never_answers():
 
 
 def test_a_figures_source_line_never_answers():
+    from wpkb.search.priors import source_line
+
     page = ("数据来源:中国信息通信研究院图 2 我国 2016-2021 年数字经济规模(万亿元)\n"
             "其中 16 个省市区突破 1 万亿元。")
     ans = ask("我国2016-2021年数字经济规模突破万亿元的省市区有多少个?", page, page)
     assert [s.text for s in ans.sentences] == ["其中 16 个省市区突破 1 万亿元。"]
+    assert source_line("Source: Cisco 2022 Consumer Privacy Survey")
+    assert not source_line("数据来源:包括用户提供的数据、设备采集的数据以及公开渠道获取的数据。")  # about sources
 
 
 def test_confidence_is_a_probability_and_confident_follows_the_threshold():
