@@ -15,7 +15,7 @@ the same fold); each fold is fitted on the others. The figures printed per KB ar
 held-out folds; the weights printed last are fitted on everything, for settings.py.
 
 --repeats N also prints the confidence's cross-validated figures over N random splits (mean,
-and per split against all features for each --without list, e.g. --without kind,asks_kind), so
+and per split against all features for each --without list, e.g. --without cosine,similarity), so
 a feature is judged on more than one split of a few hundred answers.
 """
 
@@ -131,9 +131,6 @@ def repeated(x, y, rows, args) -> None:
           f"flagged {base[:, 1].mean():.3f}, precision {base[:, 2].mean():.3f}")
     for names in args.without:
         gone = set(names.split(","))
-        unknown = gone - set(FEATURES)
-        if unknown:
-            raise SystemExit(f"--without: no feature {', '.join(sorted(unknown))}; features: {', '.join(FEATURES)}")
         keep = [i for i, f in enumerate(FEATURES) if f not in gone]
         d = np.array([figures(confidence_cv(x[:, keep], y, rows, f, args.l2, args.precision)) for f in splits]) - base
         print(f"  without {names}: confident {d[:, 0].mean():+.3f} (better in {(d[:, 0] > 0).sum()}, worse in "
@@ -155,6 +152,9 @@ def main() -> None:
     ap.add_argument("--without", action="append", default=[], metavar="F1,F2",
                     help="with --repeats: the confidence without these features, split by split")
     args = ap.parse_args()
+    unknown = {f for names in args.without for f in names.split(",")} - set(FEATURES)
+    if unknown:  # before minutes of work, not after
+        ap.error(f"--without: no feature {', '.join(sorted(unknown))}; the features: {', '.join(FEATURES)}")
     questions = load_questions(args.questions)
     rows, searchers = [], {}
     for kb in args.kb:
