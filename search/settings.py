@@ -39,10 +39,10 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (3.353, -2.075, 2.381, 0.317, -0.801, 2.941, 0.620, 2.233, 0.358,
-                                             1.047, 2.949)
-    confidence_bias: float = -10.966
-    confident_at: float = 0.66  # lowest probability whose confident dev answers are >= 95% right
+    confidence_weights: tuple[float, ...] = (3.010, -2.223, 2.664, 0.300, -0.662, 3.056, 0.723, 2.282, 0.332,
+                                             1.006, 2.762)
+    confidence_bias: float = -10.809
+    confident_at: float = 0.69  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:
         return asdict(self)

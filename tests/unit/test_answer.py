@@ -196,6 +196,15 @@ def test_a_figures_source_line_never_answers():
     assert not source_line("数据来源:包括用户提供的数据、设备采集的数据以及公开渠道获取的数据。")  # about sources
 
 
+def test_numbered_headings_run_together_answer_only_a_question_that_asks_for_several_things():
+    page = ("第一,品牌存在普遍的 AI 焦虑与工具迷航第二,品牌要找到深度匹配的 AI 伙伴\n"
+            "品牌匆忙购入各种 AI 工具,结果多数 AI 工具只停留在降本。")
+    ans = ask("品牌对 AI 工具普遍是怎么做的?", page, page)
+    assert ans.sentences and all(not s.text.startswith("第一") for s in ans.sentences)
+    listed = ask("品牌在 AI 工具上存在哪两个问题?", page, page)
+    assert any(s.text.startswith("第一") for s in listed.sentences)
+
+
 def test_confidence_is_a_probability_and_confident_follows_the_threshold():
     page = "The harvest of the province was 4200 tonnes of tea in 2030."
     ans = ask("How many tonnes of tea did the province harvest in 2030?", page, page)
