@@ -68,7 +68,7 @@ def asked(question: str) -> frozenset[str]:
 
 # A question that asks for several things ("哪三大路径", "哪几个阶段", "which two risks", "what are
 # the main challenges"): a list of the points, even as headings, may be its answer.
-_SEVERAL = re.compile(r"哪[几两三四五六七八九十]|哪些|几[个大种类项点方面]|分为|划分|包括哪|有哪"
+_SEVERAL = re.compile(r"哪[几两三四五六七八九十]|哪些|几[个大种类项点方面]|分为|划分|包括哪"
                       r"|\bwhich (?:two|three|four|five|six|seven)\b"
                       r"|\bwhat are (?:the )?(?:\w+ )?(?:two|three|four|five|main|key)\b|\blist\b", re.I)
 

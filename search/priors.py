@@ -29,7 +29,10 @@ _REFERENCE_HEADING = re.compile(r"^\s*(?:参考链接|参考文献|参考资料|
 # who published the data, and the caption it runs into names what is drawn, not what it shows.
 _SOURCE = re.compile(r"^\s*\d{0,3}\s*(?:数据来源|资料来源|来源|sources?)\s*[:：]", re.I)
 _CAPTION = re.compile(r"(?:图|表|figure|fig\.|table|exhibit|chart)\s*[A-Z]?\d", re.I)
-_STOPS = re.compile(r"[。！？.!?]\s*$")
+_ENDS = re.compile(r"[。！？.!?][\"'”’)）」』]*\s*$")  # a sentence's end, closing quotes after it
+# Numbered headings ("第一,品牌存在普遍的“AI 焦虑”第二,品牌要找到…"), two or more run together with
+# no sentence end: a section's points named as headings; the sentences under them state them.
+_HEADING_MARK = re.compile(r"第[一二三四五六七八九十]+[,，、:：]")
 
 
 def source_line(sentence: str) -> bool:
@@ -37,7 +40,12 @@ def source_line(sentence: str) -> bool:
     sentence that starts so and ends as a sentence ("数据来源:包括用户提供的数据…。") may be about
     where data come from."""
     return _SOURCE.match(sentence) is not None and (_CAPTION.search(sentence) is not None
-                                                    or _STOPS.search(sentence) is None)
+                                                    or _ENDS.search(sentence) is None)
+
+
+def heading_run(sentence: str) -> bool:
+    """Whether a sentence is two or more numbered headings run together (it states nothing)."""
+    return len(_HEADING_MARK.findall(sentence)) >= 2 and _ENDS.search(sentence) is None
 
 
 def reference_lines(text: str) -> list[tuple[int, int]]:

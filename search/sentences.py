@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import index_term, tokenize
 from .asks import asks_several, counted, counts, offered, type_match
-from .priors import reference_lines, source_line
+from .priors import heading_run, reference_lines, source_line
 from .retrieve import Passage, Query
 from .settings import Settings
 
@@ -22,10 +22,6 @@ _RUNS_ON = re.compile(r"(?:[:：;；,，、]|[^。！？!?.…\"'”’)）」�
 _POINTS_BACK = re.compile(r"^(?:这|该|其|此|上述|以上|前者|后者|它|分别|其中|包括|即|例如|比如"
                           r"|(?:It|This|These|That|Those|They|Such|Its|Their|Both|Each|Including|Namely)\b)")
 _QUESTION = re.compile(r"[?？][\"'”’」』)）]*\s*$")  # an FAQ's heading asks (a quote may close it); it never answers
-# Two or more numbered headings run together with no sentence end ("第一,品牌存在普遍的“AI 焦虑”
-# 第二,品牌要找到…"): a section's points named as headings; the sentences under them state them.
-_HEADING_MARK = re.compile(r"第[一二三四五六七八九十]+[,，、:：]")
-_ENDS = re.compile(r"[。！？.!?][\"'”’)）」』]*\s*$")
 _SHORT = 12  # characters: a heading or fragment, shown with what follows
 _JOINED = 3  # sentences a candidate may join: a heading, its sentence, one that points back to it
 
@@ -126,6 +122,7 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
         spans = [s for s in sentence_spans(text) if s[1] - s[0] >= settings.min_sentence_chars]
         spans_of.append((ref, text, spans, [tokenize(text[a:b]) for a, b in spans]))
     counted_units = units(query)
+    several = asks_several(query.text)  # a list of headings may answer it
     lengths = [len(t) for *_, terms in spans_of for t in terms]
     avg = max(1.0, sum(lengths) / max(1, len(lengths)))
     out = []
@@ -139,12 +136,11 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
             return j + 1 < len(spans) and (runs_on(j) or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]))
 
         cited = reference_lines(text)
-        several = asks_several(query.text)
         for i, (a, b) in enumerate(spans):
             sentence = text[a:b]
             if _QUESTION.search(sentence) or source_line(sentence) or any(x <= a < y for x, y in cited):
                 continue
-            if not several and len(_HEADING_MARK.findall(sentence)) >= 2 and not _ENDS.search(sentence):
+            if not several and heading_run(sentence):
                 continue
             if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
                 out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),
