@@ -7,6 +7,7 @@ a chunk scores the same in one segment or in thirty, and a deleted chunk counts 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,11 @@ import numpy as np
 from ..ingest.bm25 import Bm25Segment
 
 K1, B = 1.5, 0.75  # bm25s's defaults, with which the retrieval settings were tuned
+
+
+def idf(df: int, n: int) -> float:
+    """Lucene's BM25 IDF of a term that ``df`` of ``n`` chunks hold (never negative)."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 class Lexical:
@@ -50,11 +56,9 @@ class Lexical:
         rows, counts = self._column(term)
         if not len(rows):
             return None
-        df = len(rows)
-        idf = np.log(1 + (self.n_chunks - df + 0.5) / (df + 0.5))
         tf = counts.astype(np.float64)
         norm = K1 * ((1 - B) + B * self.lengths[rows] / self.avg_length)
-        return rows, (idf * tf / (norm + tf)).astype(np.float32)
+        return rows, (idf(len(rows), self.n_chunks) * tf / (norm + tf)).astype(np.float32)
 
     def scores_of(self, chunk_ids: list[int], scores: np.ndarray) -> dict[int, float]:
         """{chunk id: its entry in ``scores``} (an array in ``ids`` order); 0 for ids not indexed.

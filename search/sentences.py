@@ -4,7 +4,6 @@ translations counting as one), and whether it holds the kind of thing asked for.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import index_term, tokenize
 from .asks import asks_several, counted, counts, offered, type_match
+from .lexical import idf
 from .priors import heading_run, reference_lines, source_line
 from .retrieve import Passage, Query
 from .settings import Settings
@@ -46,10 +46,6 @@ class Weights:
     @property
     def total(self) -> float:
         return sum(max(g.values()) for g in self.groups) or 1.0
-
-
-def idf(df: int, n: int) -> float:
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
@@ -128,12 +124,12 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
     out = []
     for ref, text, spans, terms in spans_of:
         scores = [bm25(w, t, avg, settings.sentence_k1, settings.sentence_b) for t in terms]
-        def runs_on(j: int) -> bool:  # sentence j needs the next one: a clause that runs on, a heading
+        def needs_next(j: int) -> bool:  # a clause that runs on, a heading, or what the next points back to
+            if j + 1 >= len(spans):
+                return False
             piece = text[spans[j][0]:spans[j][1]]
-            return j + 1 < len(spans) and (_RUNS_ON.search(piece) is not None or len(piece) < _SHORT)
-
-        def needs_next(j: int) -> bool:
-            return j + 1 < len(spans) and (runs_on(j) or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]))
+            return (_RUNS_ON.search(piece) is not None or len(piece) < _SHORT
+                    or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]) is not None)
 
         cited = reference_lines(text)
         for i, (a, b) in enumerate(spans):
