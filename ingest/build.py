@@ -18,7 +18,7 @@ from .errors import WpkbError
 from .extract import MAX_OCR_PAGES, Page, title_of
 from .kb import KB
 from .legacy import convert, remove_old_files
-from .manifest import (DB, check_compatible, legacy, read_committed, read_manifest, set_aside, terms_current,
+from .manifest import (DB, check_compatible, legacy, no_kb, read_committed, read_manifest, set_aside, terms_current,
                        write_lock)
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
@@ -304,7 +304,7 @@ def compact(kb_dir: Path, segments: list[int] | None = None) -> int:
     with write_lock(kb_dir):
         m = read_manifest(kb_dir)
         if m is None:
-            raise WpkbError(f"no knowledge base in {kb_dir}; run `wpkb build` first")
+            raise no_kb(kb_dir)
         run = [s for s in m.segments if segments is None or s.id in segments]
         writer = Writer(kb_dir, m.model_id, m.model_name, m.dim, m.chunking)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,14 @@ def fsync_dir(path: Path) -> None:
         fsync_file(path)
     except OSError:  # some filesystems can't fsync a directory; the rename is still atomic
         pass
+
+
+def remove(path: Path) -> None:
+    """Delete a file or a folder, whichever it is; one already gone is no error."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def temp_beside(path: Path) -> Path:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
 from . import vectors
 from .errors import WpkbError
+from .files import remove
 from .manifest import LEGACY_MANIFEST
 from .progress import Progress
 from .writer import Writer
@@ -59,10 +59,6 @@ def convert(kb_dir: Path, progress: Progress) -> None:
 
 def remove_old_files(kb_dir: Path) -> None:
     for p in kb_dir.iterdir():
-        if not _OLD_FILE.match(p.name):
-            continue
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
+        if _OLD_FILE.match(p.name):
+            remove(p)
     (kb_dir / LEGACY_MANIFEST).unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WpkbError
-from .files import sha256_of
+from .files import remove, sha256_of
 from .rows import connect_ro
 from .terms import VERSION as TERMS_VERSION
 
@@ -69,8 +69,12 @@ class Manifest:
     def deleted_ids(self) -> np.ndarray:
         return np.array(sorted(self.deleted), dtype=np.int64)
 
+    def deleted_in(self, seg: Segment) -> np.ndarray:
+        """The tombstoned chunk ids of one segment."""
+        return np.array([c for c, s in self.deleted.items() if s == seg.id], dtype=np.int64)
+
     def live(self, seg: Segment) -> int:
-        return seg.chunks - sum(1 for s in self.deleted.values() if s == seg.id)
+        return seg.chunks - len(self.deleted_in(seg))
 
 
 def segment_name(number: int, kind: str) -> str:
@@ -256,8 +260,6 @@ def remove_unlisted(kb_dir: Path, keep: set[int] | None = None) -> None:
     """Delete segment files no commit lists (a killed build's, a merge's inputs) and temporary
     files. With an unreadable KB nothing but temporary files is deleted: which segments are
     live is unknown, and `wpkb build --full` starts afresh anyway."""
-    import shutil
-
     known = keep is not None
     if not known:
         try:
@@ -270,10 +272,7 @@ def remove_unlisted(kb_dir: Path, keep: set[int] | None = None) -> None:
         if p.name.startswith(".") and p.name.endswith(".tmp"):
             p.unlink(missing_ok=True)
         elif match and known and (match.group(3) or int(match.group(1)) not in keep):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+            remove(p)
 
 
 def next_segment(kb_dir: Path, m: Manifest | None) -> int:

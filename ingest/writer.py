@@ -198,8 +198,7 @@ class Writer(Reads):
         chars = []
         for seg in self.manifest.segments:
             ids, lengths = bm25.chunk_chars(self.dir / seg.bm25_dir)
-            dead = np.array([c for c, s in self.manifest.deleted.items() if s == seg.id], dtype=np.int64)
-            chars.append(lengths[~np.isin(ids, dead)])
+            chars.append(lengths[~np.isin(ids, self.manifest.deleted_in(seg))])
         lengths = np.concatenate(chars) if chars else np.zeros(0)
         return {"median_chunk_chars": int(np.median(lengths)) if len(lengths) else 0}
 
