@@ -26,14 +26,14 @@ from warm_scale import stored_reports  # noqa: E402
 
 def report_by_report(base: Path, out: Path) -> int:
     from wpkb.ingest import merge
-    from wpkb.ingest.manifest import read_manifest, write_lock
+    from wpkb.ingest.manifest import DB, read_manifest, write_lock
     from wpkb.ingest.writer import Writer
 
     m, docs = stored_reports(base)
     merge.MAX_SEGMENTS = len(docs) + 1  # one segment per report, none merged
     for d, pages, chunks, vecs in docs:
         with write_lock(out):
-            w = Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=not (out / "kb.sqlite").exists())
+            w = Writer(out, m.model_id, m.model_name, m.dim, m.chunking, fresh=not (out / DB).exists())
             w.add_document(d.path, d.sha256, d.size, d.mtime_ns, d.title, pages, d.warnings, d.header_lines,
                            chunks, vecs)
             w.commit()
