@@ -60,6 +60,20 @@ _DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
                     r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日", re.I)
 
 
+# Chinese words that only ask (哪种, 谁, 怎样…: the index's ZH_STOP already drops 什么, 多少, 如何):
+# an answer never holds them, and the measure word after 哪 or 几 (哪种 -> 哪, 种) asks with it.
+_ASKING = frozenset("哪 几 谁 怎样 怎么样 什么样 何 为何 何时 哪里 哪儿 哪个 哪种 吗 呢 是不是 有没有".split())
+_MEASURE = frozenset("种 类 个 家 项 位 款 部 样 条 份 次 本".split())
+
+
+def content_words(words: list[str]) -> list[str]:
+    """A question's words without those that only ask."""
+    def asks(i: int, w: str) -> bool:
+        return (w in _ASKING or (len(w) == 2 and w[0] in "哪几" and w[1] in _MEASURE)
+                or (w in _MEASURE and i > 0 and words[i - 1] in ("哪", "几")))
+    return [w for i, w in enumerate(words) if not asks(i, w)]
+
+
 def asked(question: str) -> frozenset[str]:
     """The kinds of thing the question asks for (empty for a why or how question)."""
     kinds = {kind for kind, pattern in _ASKS.items() if pattern.search(question)}

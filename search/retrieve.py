@@ -17,6 +17,7 @@ from ..ingest.manifest import check_terms, read_manifest
 from ..ingest.rows import DocRow
 from ..ingest.names import kinds
 from ..ingest.terms import index_term, words
+from .asks import content_words
 from .dense import nearest
 from .fusion import best_of, best_per_page, fuse
 from .lexical import Lexical, bm25_query, bm25_scores
@@ -155,7 +156,7 @@ class Searcher:
         cfg = self.settings
         pool = max(cfg.pool, k * cfg.candidates_per_result)
         lex = self.lexical()
-        asked = words(question)
+        asked = content_words(words(question))
         translated = translations(asked, lex, cfg.translations_per_word)
         groups = [g for _, g in translated if g]
         own = [index_term(w) for w in asked]

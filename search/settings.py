@@ -39,10 +39,10 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (3.010, -2.223, 2.664, 0.300, -0.662, 3.056, 0.723, 2.282, 0.332,
-                                             1.006, 2.762)
-    confidence_bias: float = -10.809
-    confident_at: float = 0.69  # lowest probability whose confident dev answers are >= 95% right
+    confidence_weights: tuple[float, ...] = (3.660, -2.154, 2.564, 0.218, -0.811, 2.124, 0.739, 2.251, 0.342,
+                                             1.006, 2.555)
+    confidence_bias: float = -10.373
+    confident_at: float = 0.67  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -6,7 +6,7 @@ import numpy as np
 import fake_embedder
 from wpkb.ingest.terms import index_term, words
 from wpkb.search.answer import answer
-from wpkb.search.asks import DATE, DEFINITION, NAME, NUMBER, PERSON, asked, offered
+from wpkb.search.asks import DATE, DEFINITION, NAME, NUMBER, PERSON, asked, content_words, offered
 from wpkb.search.evaluate import gold_paths, holds, Question
 from wpkb.search.retrieve import Passage, Query
 from wpkb.search.settings import DEFAULT
@@ -30,7 +30,7 @@ class Embedder:
 
 
 def query(text):
-    ws = words(text)
+    ws = content_words(words(text))
     return Query(text, fake_embedder.embed([text])[0], tuple(ws), tuple(index_term(w) for w in ws))
 
 
@@ -52,6 +52,13 @@ def test_questions_say_what_they_ask_for():
     assert NAME in asked("FLEX协议采用哪种安全伪随机数生成算法?")
     assert DEFINITION in asked("What is federated learning?")
     assert asked("Why do brands struggle to grow?") == frozenset()
+
+
+def test_the_words_that_only_ask_are_not_looked_for():
+    ws = content_words(words("FLEX协议采用哪种安全算法?谁提出的?用了几种?"))
+    assert {"协议", "采用", "安全", "算法"} <= set(ws)
+    assert not {"哪", "种", "谁", "几"} & set(ws)
+    assert content_words(["多", "种", "几乎"]) == ["多", "种", "几乎"]  # a measure word that does not ask stays
 
 
 def test_a_date_is_not_the_count_a_how_many_question_asks_for():
