@@ -121,14 +121,22 @@ def repeated(x, y, rows, args) -> None:
     --without list against all features on the same splits."""
     st = np.array([r["status"] for r in rows])
 
-    def figures(conf):
-        c = conf & (st != "absent")
-        return np.array([conf[st == "answerable"].mean(), (~conf[st == "unanswerable"]).mean(), y[c].mean()])
+    kbs = np.array([r["kb"] for r in rows])
+
+    def figures(conf, m=True):
+        c = conf & (st != "absent") & m
+        return np.array([conf[(st == "answerable") & m].mean(), (~conf[(st == "unanswerable") & m]).mean(),
+                         y[c].mean() if c.any() else np.nan])
 
     splits = [folds_of(rows, args.folds, seed) for seed in range(args.repeats)]
-    base = np.array([figures(confidence_cv(x, y, rows, f, args.l2, args.precision)) for f in splits])
+    held = [confidence_cv(x, y, rows, f, args.l2, args.precision) for f in splits]
+    base = np.array([figures(conf) for conf in held])
     print(f"confidence over {args.repeats} splits, all KBs: confident {base[:, 0].mean():.3f}, "
           f"flagged {base[:, 1].mean():.3f}, precision {base[:, 2].mean():.3f}")
+    for kb in dict.fromkeys(kbs):
+        per = np.array([figures(conf, kbs == kb) for conf in held])
+        print(f"  {kb}: confident {per[:, 0].mean():.3f}, flagged {per[:, 1].mean():.3f}, "
+              f"precision {np.nanmean(per[:, 2]):.3f}")
     for names in args.without:
         gone = set(names.split(","))
         keep = [i for i, f in enumerate(FEATURES) if f not in gone]
