@@ -63,11 +63,11 @@ _DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
 # Chinese words that only ask (哪种, 谁, 怎样…: the index's ZH_STOP already drops 什么, 多少, 如何):
 # an answer never holds them, and the measure word after 哪 or 几 (哪种 -> 哪, 种) asks with it.
 # Nor do a question's function words (adverbs, pronouns, modals, particles: 正, 又, 一共, 这些,
-# 可以, 一个) say what it is about; reports use them in any sentence.
+# 可以, 一个) say what it is about, nor the "s" and "t" of "Alphabet's" and "don't".
 _ASKING = frozenset("哪 几 谁 怎样 怎么样 什么样 何 为何 何时 哪里 哪儿 哪个 哪种 吗 呢 是不是 有没有 "
                     "正 正在 又 还 才 再 很 已 已经 曾 曾经 一直 总是 共 一共 总共 大约 约 分别 各 仅 只 只是 "
                     "究竟 到底 能否 这个 那个 这些 那些 它 它们 他们 她们 此 能 能够 会 可以 可 要 应 应该 应当 "
-                    "着 过 吧 啊 呀 么 得 所 于 向 给 由 按 按照 关于 对于 做 到 一个 一种 一些".split())
+                    "着 过 吧 啊 呀 么 得 所 于 向 给 由 按 按照 关于 对于 做 到 一个 一种 一些 s t".split())
 _MEASURE = frozenset("种 类 个 家 项 位 款 部 样 条 份 次 本".split())
 
 

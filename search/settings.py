@@ -39,9 +39,9 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (6.316, -1.860, 2.708, 0.262, -0.786, -1.784, 0.821, 2.159, 0.246,
-                                             1.014, 2.418)
-    confidence_bias: float = -9.362
+    confidence_weights: tuple[float, ...] = (6.156, -1.865, 2.748, 0.349, -0.826, -1.608, 0.784, 2.174, 0.254,
+                                             1.059, 2.469)
+    confidence_bias: float = -9.484
     confident_at: float = 0.73  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:

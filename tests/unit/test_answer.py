@@ -60,6 +60,7 @@ def test_the_words_that_only_ask_are_not_looked_for():
     assert not {"哪", "种", "谁", "几"} & set(ws)
     assert content_words(["多", "种", "几乎"]) == ["多", "种", "几乎"]  # a measure word that does not ask stays
     assert content_words(words("行业正处在一个怎样的转折阶段?")) == ["行业", "处在", "转折", "阶段"]
+    assert content_words(words("What was Alphabet's tax rate?")) == ["alphabet", "tax", "rate"]
 
 
 def test_a_date_is_not_the_count_a_how_many_question_asks_for():
