@@ -58,6 +58,7 @@ def test_the_words_that_only_ask_are_not_looked_for():
     ws = content_words(words("FLEX协议采用哪种安全算法?谁提出的?用了几种?"))
     assert {"协议", "采用", "安全", "算法"} <= set(ws)
     assert not {"哪", "种", "谁", "几"} & set(ws)
+    assert content_words(words("为什么经历了哪几个阶段?")) == ["经历", "阶段"]
     assert content_words(["多", "种", "几乎"]) == ["多", "种", "几乎"]  # a measure word that does not ask stays
     assert content_words(words("行业正处在一个怎样的转折阶段?")) == ["行业", "处在", "转折", "阶段"]
     assert content_words(words("What was Alphabet's tax rate?")) == ["alphabet", "tax", "rate"]
