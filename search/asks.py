@@ -73,10 +73,10 @@ _MEASURE = frozenset("种 类 个 家 项 位 款 部 样 条 份 次 本".split
 
 def content_words(words: list[str]) -> list[str]:
     """A question's words without those that only ask or only join the others."""
-    def asks(i: int, w: str) -> bool:
+    def only_asks(i: int, w: str) -> bool:
         return (w in _ASKING or w[0] == "哪" or (len(w) == 2 and w[0] == "几" and w[1] in _MEASURE)
                 or (w in _MEASURE and i > 0 and words[i - 1] in ("哪", "几")))
-    return [w for i, w in enumerate(words) if not asks(i, w)]
+    return [w for i, w in enumerate(words) if not only_asks(i, w)]
 
 
 def asked(question: str) -> frozenset[str]:
