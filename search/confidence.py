@@ -21,7 +21,6 @@ FEATURES = (
     "figures",       # share of the question's figures and years found on the answer's page
     "margin",        # the answer sentence's score over the next candidate's (standard units)
     "top_page",      # 1 when the answer sentence is on the top passage's page
-    "held",          # IDF-weighted share of the question's words (or translations) in the answer sentence
 )
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 
@@ -42,17 +41,15 @@ def _share(w: Weights, terms: set[str] | frozenset[str]) -> tuple[float, list[bo
 
 
 def evidence(question: str, best: Candidate, cosine: float, margin: float, page_terms: set[str],
-             sentence_terms: frozenset[str], page_text: str, w: Weights, doc_freq, top_similarity: float,
-             top_lead: float) -> Evidence:
+             page_text: str, w: Weights, doc_freq, top_similarity: float, top_lead: float) -> Evidence:
     page, present = _share(w, page_terms)
-    held, _ = _share(w, sentence_terms)
     rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()), default=None)
     rarest_absent = 0.0 if rarest is None or present[rarest] else 1.0
     unknown = float(any(all(doc_freq(t) == 0 for t in g) for g in w.groups))
     figures = set(_FIGURE.findall(question))
     found = sum(1 for f in figures if f in page_text) / len(figures) if figures else 1.0
     return Evidence((cosine, best.bm25, page, rarest_absent, unknown, top_similarity, min(3.0, top_lead), found,
-                     margin, float(best.ref == 1), held))
+                     margin, float(best.ref == 1)))
 
 
 def probability(ev: Evidence, weights: tuple[float, ...], bias: float) -> float:

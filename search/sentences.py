@@ -34,7 +34,6 @@ class Candidate:
     text: str
     bm25: float  # of the question's words, as a share of the most a sentence could score
     kind: float  # share of the kinds of thing asked (number, date, ...) that it holds
-    terms: frozenset[str] = frozenset()  # its index terms
 
 
 @dataclass(frozen=True)
@@ -139,14 +138,12 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
             if not several and heading_run(sentence):
                 continue
             if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
-                out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence),
-                                     frozenset(terms[i])))
+                out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence)))
             j = i
             while needs_next(j) and j - i < _JOINED - 1:
                 j += 1
             if j > i:
                 joined = text[a:spans[j][1]]
                 out.append(Candidate(ref, a, spans[j][1], joined, max(scores[i:j + 1]),
-                                     kind_share(asks, counted_units, joined),
-                                     frozenset(t for ts in terms[i:j + 1] for t in ts)))
+                                     kind_share(asks, counted_units, joined)))
     return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}
