@@ -44,17 +44,24 @@ class Answer:
     confidence: float | None = None  # the probability that the answer sentences hold the answer
     evidence: Evidence | None = None  # what the confidence was computed from
     focus: tuple[tuple[int, int] | None, ...] = ()  # per passage, its best sentence (offsets), for a short view
+    k: int | None = None  # passages asked for; None: all of them
 
     def highlights(self, ref: int) -> list[tuple[int, int]]:
         """The answer spans in passage ``ref`` (1-based), in the order the sentences rank."""
         return [(s.start, s.end) for s in self.sentences if s.ref == ref]
+
+    def listed(self, sentences: tuple[AnswerSentence, ...] | None = None) -> list[tuple[int, Passage]]:
+        """(ref, passage) of the first k passages and of any other that one of ``sentences`` (by
+        default all the answer's) comes from: a citation always has its passage."""
+        cited = {s.ref for s in (self.sentences if sentences is None else sentences)}
+        return [(i, p) for i, p in enumerate(self.passages, 1) if self.k is None or i <= self.k or i in cited]
 
     def as_dict(self) -> dict:
         return {"question": self.question, "confident": self.confident,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "answer": [s.as_dict() for s in self.sentences],
                 "passages": [dict(p.as_dict(), highlights=[list(h) for h in self.highlights(i)], ref=i)
-                             for i, p in enumerate(self.passages, 1)]}
+                             for i, p in self.listed()]}
 
 
 def cheap_scores(cands: list[Candidate], passages: tuple[Passage, ...], settings: Settings) -> np.ndarray:

@@ -85,7 +85,7 @@ def _print_answer(ans, full: bool = False, corpus: Path | None = None) -> None:
     for s in shown_sentences:
         out.print(Text("  ") + Text(visible(s.text)) + Text(f" [{s.ref}]", style="cyan"))
     out.print()
-    for i, p in enumerate(ans.passages, 1):
+    for i, p in ans.listed(shown_sentences):
         same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""
         link = _pdf_link(corpus, p.doc, p.page)  # rich writes it (OSC 8) to a terminal only
         ref = Text(_page_ref(p.doc, p.page, p.label, p.ocr), style=Style(bold=True, link=link))
@@ -163,7 +163,7 @@ def _show(searcher, ans, as_json: bool, full: bool, corpus: Path, show: bool) ->
 def ask(
     question: Annotated[Optional[str], typer.Argument(
         help="The question, in Chinese or English. Without one, an interactive prompt opens.")] = None,
-    k: Annotated[int, typer.Option("-k", min=1, help="How many passages to cite.")] = 5,
+    k: Annotated[int, typer.Option("-k", min=1, help="How many passages to list (and any the answer cites).")] = 5,
     doc: Annotated[Optional[str], typer.Option("--doc", help="Only search this report.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid (BM25 + vectors), dense or bm25.")] = "hybrid",
     full: Annotated[bool, typer.Option("--full", help="Print whole passages, not their best sentence.")] = False,

@@ -40,7 +40,7 @@ def answer_text(ans) -> str:
     else:
         lines, sentences = [f"Answer{c}:"], ans.sentences
     lines += [f"  {visible(s.text)} [{s.ref}]" for s in sentences]
-    for i, p in enumerate(ans.passages, 1):
+    for i, p in ans.listed(sentences):
         label = f" (printed {visible(p.label)})" if p.label and p.label != str(p.page) else ""
         title = f"{visible(p.title)} — " if p.title else ""
         lines += ["", f"[{i}] {title}{visible(p.doc)}, page {p.page}{label}", visible(p.text)]
@@ -73,9 +73,9 @@ def serve(kb_dir: Path, corpus: Path) -> None:
     @tool
     def search(question: str, k: int = 5, doc: str | None = None, mode: str = "hybrid") -> CallToolResult:
         """Answer a question (Chinese or English) from the reports: the answer sentences, whether
-        they can be trusted (`confident`, `confidence` 0-1), and the k passages they come from, each
-        with its report (`doc`), page, printed page label, text and the answer's offsets in it
-        (`highlights`). `doc` limits the search to one report (its file name or a unique part of it);
+        they can be trusted (`confident`, `confidence` 0-1), and the top k passages (with any other a
+        sentence comes from), each with its report (`doc`), page, printed page label, text and the
+        answer's offsets in it (`highlights`). `doc` limits the search to one report (its file name or a unique part of it);
         `mode` is hybrid (default), dense or bm25."""
         ans = searcher.ask(question, k=k, doc=doc, mode=mode)
         return ans.as_dict(), answer_text(ans)

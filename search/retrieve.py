@@ -129,13 +129,16 @@ class Searcher:
         self.ask("warm up", k=1)
 
     def ask(self, question: str, k: int = 5, doc: str | None = None, mode: str = "hybrid"):
-        """The answer: the top-k passages, the sentences that answer, and whether to trust them."""
+        """The answer: the sentences that answer, whether to trust them, and the top-k passages
+        (with any other a sentence comes from). The sentences are chosen from the top
+        ``answer_pages`` pages whatever k is, so -k changes what is listed, not the answer."""
         from .answer import answer
 
-        query, passages = self.search(question, k=k, doc=doc, mode=mode)
+        query, passages = self.search(question, k=max(k, self.settings.answer_pages), doc=doc, mode=mode)
         pages = {(p.doc_id, p.page): self.kb.page_text(p.doc_id, p.page)
                  for p in passages[:self.settings.answer_pages]}
-        return answer(query, passages, pages, self.lexical(), self.embedder, mode, self.settings)
+        ans = answer(query, passages, pages, self.lexical(), self.embedder, mode, self.settings)
+        return replace(ans, k=k)
 
     def lexical(self) -> Lexical:
         return self._lexical

@@ -256,3 +256,16 @@ def test_sentences_embedded_lately_are_not_embedded_again(monkeypatch):
     e.passages(["丁句。"], light=True)  # over the limit: the least recent goes
     e.passages(["乙句。"], light=True)
     assert embedded[-2:] == ["丁句。", "乙句。"]
+
+
+def test_k_changes_the_passages_listed_not_the_answer(workspace, runner):
+    from conftest import ask_json
+
+    _, kb = workspace
+    question = "How much bamboo does a panda eat, and how many volcano systems has Iceland?"
+    answers = {k: ask_json(runner, kb, question, "-k", str(k)) for k in (1, 2, 5)}
+    for k, got in answers.items():
+        assert (got["answer"], got["confidence"]) == (answers[5]["answer"], answers[5]["confidence"])
+        cited = {s["ref"] for s in got["answer"]}
+        assert [p["ref"] for p in got["passages"]] == sorted(set(range(1, k + 1)) | cited)
+    assert {s["ref"] for s in answers[1]["answer"]} != {1}  # the answer cites a passage past the first
