@@ -117,10 +117,9 @@ def confidence_cv(x, y, rows, folds, l2: float, precision: float) -> np.ndarray:
 
 
 def repeated(x, y, rows, args) -> None:
-    """Confident / flagged / precision over all KBs, mean over --repeats splits, and each
-    --without list against all features on the same splits."""
+    """Confident / flagged / precision, mean over --repeats splits, over all KBs and per KB; and
+    each --without list against all features on the same splits."""
     st = np.array([r["status"] for r in rows])
-
     kbs = np.array([r["kb"] for r in rows])
 
     def figures(conf, m=True):

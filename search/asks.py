@@ -64,7 +64,7 @@ _DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
 # 如何): an answer never holds them, and the measure word after 哪 or 几 (哪 种) asks with it.
 # Nor do a question's function words (adverbs, pronouns, modals, particles: 正, 又, 一共, 这些,
 # 可以, 一个) say what it is about, nor the "s" and "t" of "Alphabet's" and "don't".
-_ASKING = frozenset("几 谁 怎样 怎么样 什么样 为什么 何 为何 何时 第几 多大 多高 多长 多久 多远 吗 呢 是不是 有没有 "
+_SAY_NOTHING = frozenset("几 谁 怎样 怎么样 什么样 为什么 何 为何 何时 第几 多大 多高 多长 多久 多远 吗 呢 是不是 有没有 "
                     "正 正在 又 还 才 再 很 已 已经 曾 曾经 一直 总是 共 一共 总共 大约 约 分别 各 仅 只 只是 "
                     "究竟 到底 能否 这个 那个 这些 那些 它 它们 他们 她们 此 能 能够 会 可以 可 要 应 应该 应当 "
                     "着 过 吧 啊 呀 么 得 所 于 向 给 由 按 按照 关于 对于 做 到 一个 一种 一些 s t".split())
@@ -73,10 +73,10 @@ _MEASURE = frozenset("种 类 个 家 项 位 款 部 样 条 份 次 本".split
 
 def content_words(words: list[str]) -> list[str]:
     """A question's words without those that only ask or only join the others."""
-    def only_asks(i: int, w: str) -> bool:
-        return (w in _ASKING or w[0] == "哪" or (len(w) == 2 and w[0] == "几" and w[1] in _MEASURE)
+    def says_nothing(i: int, w: str) -> bool:
+        return (w in _SAY_NOTHING or w[0] == "哪" or (len(w) == 2 and w[0] == "几" and w[1] in _MEASURE)
                 or (w in _MEASURE and i > 0 and words[i - 1] in ("哪", "几")))
-    return [w for i, w in enumerate(words) if not only_asks(i, w)]
+    return [w for i, w in enumerate(words) if not says_nothing(i, w)]
 
 
 def asked(question: str) -> frozenset[str]:

@@ -75,8 +75,8 @@ def serve(kb_dir: Path, corpus: Path) -> None:
         """Answer a question (Chinese or English) from the reports: the answer sentences, whether
         they can be trusted (`confident`, `confidence` 0-1), and the top k passages (with any other a
         sentence comes from), each with its report (`doc`), page, printed page label, text and the
-        answer's offsets in it (`highlights`). `doc` limits the search to one report (its file name or a unique part of it);
-        `mode` is hybrid (default), dense or bm25."""
+        answer's offsets in it (`highlights`). `doc` limits the search to one report (its file name
+        or a unique part of it); `mode` is hybrid (default), dense or bm25."""
         ans = searcher.ask(question, k=k, doc=doc, mode=mode)
         return ans.as_dict(), answer_text(ans)
 
