@@ -96,7 +96,7 @@ def _widened(p: Passage, page_text: str, spans: list[tuple[int, int]]) -> Passag
 def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, int], str], lexical,
            embedder: Embedder, mode: str = "hybrid", settings: Settings = DEFAULT) -> Answer:
     """The best one to three sentences, each tied to its passage, and the confidence in the first."""
-    w = weights(query, lexical.doc_freq, lexical.n_chunks)
+    w = weights(query, lexical.doc_freq, lexical.n_chunks, lexical.total_length)
     asks = asked(query.text)
     cands, page_terms = candidates(query, passages, pages, w, asks, settings)
     hybrid = mode == "hybrid"

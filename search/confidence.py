@@ -1,6 +1,7 @@
 """How likely the answer sentences hold the answer: a logistic model over features that
-do not grow or shrink with the size of the KB (shares, cosines, yes/no), fitted by
-bench/fit_answer.py on the dev questions over a one-report and a 30-report KB."""
+do not grow or shrink with the size of the KB (shares, cosines, yes/no, and for a word the KB
+lacks, how surely a KB that size would hold it), fitted by bench/fit_answer.py on the dev
+questions over a one-report and a 30-report KB."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ FEATURES = (
     "sentence",      # its BM25 share of the question's words
     "page",          # IDF-weighted share of the question's words (or translations) on its page
     "rarest_absent",  # 1 when the question's rarest word is not on that page ("Microsoft's tax rate")
-    "unknown",       # 1 when a word of the question is nowhere in the KB
+    "unknown",       # a word of the question nowhere in the KB: how surely a KB this size would hold it
     "similarity",    # the top passage's cosine to the question
     "lead",          # the top passage's lead over the next page (capped at 3)
     "figures",       # share of the question's figures and years found on the answer's page
@@ -45,7 +46,7 @@ def evidence(question: str, best: Candidate, cosine: float, margin: float, page_
     page, present = _share(w, page_terms)
     rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()), default=None)
     rarest_absent = 0.0 if rarest is None or present[rarest] else 1.0
-    unknown = float(any(all(doc_freq(t) == 0 for t in g) for g in w.groups))
+    unknown = max((c for g, c in zip(w.groups, w.counted) if all(doc_freq(t) == 0 for t in g)), default=0.0)
     figures = set(_FIGURE.findall(question))
     found = sum(1 for f in figures if f in page_text) / len(figures) if figures else 1.0
     return Evidence((cosine, best.bm25, page, rarest_absent, unknown, top_similarity, min(3.0, top_lead), found,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..ingest.chunk import sentence_spans
 from ..ingest.terms import index_term, tokenize
 from .asks import asks_several, counted, counts, offered, type_match
+from .commonness import chance_held
 from .lexical import idf
 from .priors import heading_run, reference_lines, source_line
 from .retrieve import Passage, Query
@@ -41,36 +42,46 @@ class Weights:
     """IDF of each of the question's words (or its translations) in the KB."""
 
     groups: tuple[dict[str, float], ...]
+    # per group, how much it counts in the shares: 1, or for a word the KB lacks, the chance
+    # that a KB of its size would hold it (commonness.py): lacking 阶段 says little in one report
+    counted: tuple[float, ...]
 
     @property
     def total(self) -> float:
-        return sum(max(g.values()) for g in self.groups) or 1.0
+        return sum(max(g.values()) * c for g, c in zip(self.groups, self.counted)) or 1.0
 
 
-def weights(query: Query, doc_freq, n_chunks: int) -> Weights:
-    """One group per question word: the word's index term and its translations, each with its IDF.
+def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
+    """One group per question word: the word's index term and its translations, each with its IDF
+    in a KB of ``n_chunks`` chunks and ``kb_words`` indexed words.
     An English word pair's translation ("market share" -> 市场份额) joins both words' groups.
     The words that name the report the question is about ("思科2022年消费者隐私调查中…") are left
     out, as retrieval leaves them out of BM25: they chose the report, and in it they favour the
     sentences that repeat its name (a footer, a survey's title) over the one that answers."""
     by_word = dict(query.translations)
-    groups, seen = [], set()
+    groups, said, seen = [], [], set()
     for word, term in zip(query.words, query.terms):
         alts = {term, *by_word.get(word, ())}
+        forms = [word, *by_word.get(word, ())]  # as written, for their frequency in general text
         for pair, translated in query.translations:
             if " " in pair and word in pair.split():
                 alts.update(translated)
+                forms.extend(translated)
         key = frozenset(alts)
         if key not in seen:
             seen.add(key)
             groups.append({a: idf(doc_freq(a), n_chunks) for a in alts})
+            said.append(tuple(forms))
+    pairs = list(zip(groups, said))
     for title in query.titles:  # a quoted title's words are one word, as in retrieval's BM25
-        inside = [g for g in groups if set(g) & set(title)]
+        inside = [(g, f) for g, f in pairs if set(g) & set(title)]
         if len(inside) > 1:
-            merged = {t: w for g in inside for t, w in g.items()}
-            groups = [g for g in groups if g not in inside] + [merged]
-    unnamed = [g for g in groups if not query.named.intersection(g)]
-    return Weights(tuple(unnamed or groups))
+            merged = ({t: w for g, _ in inside for t, w in g.items()}, tuple(x for _, f in inside for x in f))
+            pairs = [gf for gf in pairs if gf not in inside] + [merged]
+    unnamed = [(g, f) for g, f in pairs if not query.named.intersection(g)]
+    kept = unnamed or pairs
+    return Weights(tuple(g for g, _ in kept), tuple(
+        chance_held(f, kb_words) if all(doc_freq(t) == 0 for t in g) else 1.0 for g, f in kept))
 
 
 def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> float:

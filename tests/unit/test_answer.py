@@ -17,8 +17,9 @@ class Lexical:
 
     n_chunks = 100
 
-    def __init__(self, df=None):
+    def __init__(self, df=None, total_length=3_000):
         self.df = df or {}
+        self.total_length = total_length  # the chunks' indexed words
 
     def doc_freq(self, term):
         return self.df.get(term, 1)
@@ -38,10 +39,10 @@ def passage(text, start, end, ref_page=3, score=2.0):
     return Passage(7, 1, "report.pdf", ref_page, None, score, text[start:end], start, end, similarity=0.9, lead=1.0)
 
 
-def ask(question, page_text, chunk, df=None):
+def ask(question, page_text, chunk, df=None, kb_words=3_000):
     start = page_text.index(chunk)
     p = passage(page_text, start, start + len(chunk))
-    return answer(query(question), (p,), {(1, 3): page_text}, Lexical(df), Embedder(), "hybrid", DEFAULT)
+    return answer(query(question), (p,), {(1, 3): page_text}, Lexical(df, kb_words), Embedder(), "hybrid", DEFAULT)
 
 
 def test_questions_say_what_they_ask_for():
@@ -100,12 +101,13 @@ def test_the_words_that_name_the_report_do_not_choose_its_sentence():
             "Inspectors counted 4,800 vessels at the docks.")
     q = query("How many vessels did the Harbour Census 2031 count?")
     named = replace(q, named=frozenset(index_term(w) for w in ("harbour", "census", "2031")))
-    assert len(weights(named, Lexical().doc_freq, 100).groups) == len(weights(q, Lexical().doc_freq, 100).groups) - 3
+    df = Lexical().doc_freq
+    assert len(weights(named, df, 100, 3_000).groups) == len(weights(q, df, 100, 3_000).groups) - 3
     p = passage(page, 0, len(page))
     ans = answer(named, (p,), {(1, 3): page}, Lexical(), Embedder(), "hybrid", DEFAULT)
     assert ans.sentences[0].text.startswith("Inspectors counted 4,800 vessels")
     only_named = replace(query("Harbour Census 2031"), named=named.named)
-    assert weights(only_named, Lexical().doc_freq, 100).groups  # nothing else asked: the name words stay
+    assert weights(only_named, Lexical().doc_freq, 100, 3_000).groups  # nothing else asked: the name words stay
 
 
 def test_a_quoted_titles_words_count_once_so_the_sentence_that_repeats_it_does_not_win():
@@ -151,7 +153,7 @@ def test_a_heading_its_sentence_and_one_that_points_back_to_it_are_shown_togethe
     page = "攻击场景示例.攻击者利用易受攻击的库来入侵系统。这在第一次数据泄露中发生过。另一个场景与此无关。"
     q = query("哪次真实事件是攻击者利用易受攻击的库入侵系统造成的?")
     p = passage(page, 0, len(page))
-    cands, _ = candidates(q, (p,), {(1, 3): page}, weights(q, Lexical().doc_freq, 100), frozenset(), DEFAULT)
+    cands, _ = candidates(q, (p,), {(1, 3): page}, weights(q, Lexical().doc_freq, 100, 3_000), frozenset(), DEFAULT)
     texts = [c.text for c in cands]
     assert "攻击场景示例.攻击者利用易受攻击的库来入侵系统。这在第一次数据泄露中发生过。" in texts
     assert "攻击者利用易受攻击的库来入侵系统。" not in texts  # the next sentence points back to it
@@ -171,7 +173,7 @@ def test_a_sentence_of_another_report_than_the_top_passages_needs_a_lead_to_win(
                 replace(passage(same_report, 0, len(same_report), ref_page=6), chunk_id=9))
     pages = {(1, 3): top, (2, 5): other, (1, 6): same_report}
     q = query("How many adults answered the 2022 survey?")
-    cands, _ = candidates(q, passages, pages, weights(q, Lexical().doc_freq, 100), asked(q.text), DEFAULT)
+    cands, _ = candidates(q, passages, pages, weights(q, Lexical().doc_freq, 100, 3_000), asked(q.text), DEFAULT)
     flat = cheap_scores(cands, passages, replace(DEFAULT, other_report_step=0.0))
     stepped = cheap_scores(cands, passages, DEFAULT)
     steps = {c.ref: round(float(a - b), 6) for c, a, b in zip(cands, flat, stepped)}
@@ -220,8 +222,16 @@ def test_confidence_is_a_probability_and_confident_follows_the_threshold():
     ans = ask("How many tonnes of tea did the province harvest in 2030?", page, page)
     assert 0.0 <= ans.confidence <= 1.0
     assert ans.confident == (ans.confidence >= DEFAULT.confident_at)
-    unknown = ask("How many tonnes of coffee did Atlantis harvest in 1850?", page, page, df={"atlanti": 0})
-    assert unknown.evidence.as_dict()["unknown"] == 1.0 and unknown.confidence < ans.confidence
+
+def test_a_word_the_kb_lacks_counts_against_the_answer_as_surely_as_a_kb_that_size_would_hold_it():
+    page = "The harvest of the province was 4200 tonnes of tea in 2030."
+    question = "How many tonnes of coffee did the province harvest in 2030?"
+    held = ask(question, page, page)
+    small = ask(question, page, page, df={"coffe": 0}, kb_words=3_000)  # a report's worth of words
+    large = ask(question, page, page, df={"coffe": 0}, kb_words=3_000_000)
+    assert held.evidence.as_dict()["unknown"] == 0.0
+    assert small.evidence.as_dict()["unknown"] < 0.5 < 0.99 < large.evidence.as_dict()["unknown"]
+    assert large.confidence < small.confidence
 
 
 def test_evidence_is_held_by_a_sentence_that_contains_it_or_lies_inside_it():

@@ -168,6 +168,35 @@ def test_a_damaged_stored_table_is_made_again(tmp_path):
     assert dictionary.tokenizer(cache).FREQ.get("营销") == first.FREQ["营销"]
 
 
+def test_word_frequencies_are_stored_once_and_a_damaged_store_is_made_again(tmp_path, monkeypatch):
+    import wordfreq
+
+    from wpkb.search import commonness
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("wordfreq's list loaded although it is stored")
+
+    monkeypatch.setenv("WPKB_CACHE", str(tmp_path / "cache"))
+    commonness._table.cache_clear()
+    try:
+        assert commonness.frequency("the") > commonness.frequency("tesla") > 0 == commonness.frequency("qxzzv")
+        assert commonness.frequency("市场") > 0
+        tesla = commonness.frequency("Tesla")
+        (stored,) = (tmp_path / "cache").glob("wordfreq-en-*.sqlite")
+        with monkeypatch.context() as m:
+            m.setattr(wordfreq, "get_frequency_dict", not_again)
+            commonness._table.cache_clear()
+            assert commonness.frequency("tesla") == tesla
+        stored.write_bytes(b"not a database")
+        commonness._table.cache_clear()
+        assert commonness.frequency("tesla") == tesla  # loaded again, stored again
+        monkeypatch.setattr(wordfreq, "get_frequency_dict", not_again)
+        commonness._table.cache_clear()
+        assert commonness.frequency("tesla") == tesla
+    finally:
+        commonness._table.cache_clear()
+
+
 def test_a_reader_keeps_answering_while_builds_commit_and_merge_and_the_prompt_moves_on(workspace, monkeypatch):
     from wpkb.ingest import merge
 
