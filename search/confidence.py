@@ -44,7 +44,7 @@ def _share(w: Weights, terms: set[str] | frozenset[str]) -> tuple[float, list[bo
 def evidence(question: str, best: Candidate, cosine: float, margin: float, page_terms: set[str],
              page_text: str, w: Weights, doc_freq, top_similarity: float, top_lead: float) -> Evidence:
     page, present = _share(w, page_terms)
-    rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()), default=None)
+    rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()) * w.counted[i], default=None)
     rarest_absent = 0.0 if rarest is None or present[rarest] else 1.0
     unknown = max((c for g, c in zip(w.groups, w.counted) if all(doc_freq(t) == 0 for t in g)), default=0.0)
     figures = set(_FIGURE.findall(question))

@@ -39,10 +39,10 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (9.378, -1.536, 1.851, -0.458, -1.487, 3.884, 0.741, 1.993, 0.193,
-                                             1.007)
-    confidence_bias: float = -15.000
-    confident_at: float = 0.64  # lowest probability whose confident dev answers are >= 95% right
+    confidence_weights: tuple[float, ...] = (9.932, -1.688, 2.560, 0.444, -1.913, 3.903, 0.701, 1.964, 0.195,
+                                             1.000)
+    confidence_bias: float = -16.160
+    confident_at: float = 0.70  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:
         return asdict(self)

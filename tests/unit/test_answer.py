@@ -231,6 +231,8 @@ def test_a_word_the_kb_lacks_counts_against_the_answer_as_surely_as_a_kb_that_si
     large = ask(question, page, page, df={"coffe": 0}, kb_words=3_000_000)
     assert held.evidence.as_dict()["unknown"] == 0.0
     assert small.evidence.as_dict()["unknown"] < 0.5 < 0.99 < large.evidence.as_dict()["unknown"]
+    # nor is it the question's rarest word, whose absence from the page counts apart
+    assert small.evidence.as_dict()["rarest_absent"] == 0.0 and large.evidence.as_dict()["rarest_absent"] == 1.0
     assert large.confidence < small.confidence
 
 
