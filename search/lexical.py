@@ -36,7 +36,7 @@ class Lexical:
         lengths = np.concatenate([np.asarray(s.lengths) for s in self.segments]) if sizes else np.zeros(0)
         self.lengths = lengths.astype(np.float64)
         self.avg_length = float(self.lengths[self.alive].mean()) if self.n_chunks else 1.0
-        self.total_length = float(self.lengths[self.alive].sum())  # running words of the live chunks
+        self.total_length = float(self.lengths[self.alive].sum())  # indexed words of the live chunks
 
     def _column(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, counts) of the live chunks that hold the term, over all segments."""
