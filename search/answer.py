@@ -126,7 +126,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
         margin = best[0] - ranked[1][0] if len(ranked) > 1 else settings.margin
         p = passages[best[2].ref - 1]
         ev = evidence(query.text, best[2], best[1], margin, page_terms[best[2].ref],
-                      page_text(pages, p), w, lexical.doc_freq, passages[0].similarity, passages[0].lead)
+                      page_text(pages, p), w, passages[0].similarity, passages[0].lead)
         confidence = probability(ev, settings.confidence_weights, settings.confidence_bias)
     confident = None if confidence is None else confidence >= settings.confident_at
     return Answer(query.text, sentences, widened, confident, confidence, ev, focus)

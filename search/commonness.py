@@ -9,19 +9,17 @@ SQLite files (ingest/lookup.py) and read a word at a time."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
 from ..ingest import lookup
-from ..ingest.clean import HAN
+from ..ingest.clean import is_han
 from ..ingest.embed import cache_dir
 from ..ingest.errors import WpkbError
 
 PER = 1_000_000_000  # frequencies are stored as integer counts per billion words
-_HAN = re.compile(f"[{HAN}]")
 
 
 @cache
@@ -47,7 +45,7 @@ def _table(lang: str) -> Mapping[str, int]:
 def frequency(word: str) -> float:
     """The word's share of the running words of general text in its script's language
     (0 when it is rarer than one in a million, the small lists' floor)."""
-    return _table("zh" if _HAN.search(word) else "en").get(word.lower(), 0) / PER
+    return _table("zh" if is_han(word) else "en").get(word.lower(), 0) / PER
 
 
 def chance_held(forms: tuple[str, ...], running_words: float) -> float:

@@ -42,11 +42,11 @@ def _share(w: Weights, terms: set[str] | frozenset[str]) -> tuple[float, list[bo
 
 
 def evidence(question: str, best: Candidate, cosine: float, margin: float, page_terms: set[str],
-             page_text: str, w: Weights, doc_freq, top_similarity: float, top_lead: float) -> Evidence:
+             page_text: str, w: Weights, top_similarity: float, top_lead: float) -> Evidence:
     page, present = _share(w, page_terms)
     rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()) * w.counted[i], default=None)
     rarest_absent = 0.0 if rarest is None or present[rarest] else 1.0
-    unknown = max((c for g, c in zip(w.groups, w.counted) if all(doc_freq(t) == 0 for t in g)), default=0.0)
+    unknown = max((c for c, lack in zip(w.counted, w.lacked) if lack), default=0.0)
     figures = set(_FIGURE.findall(question))
     found = sum(1 for f in figures if f in page_text) / len(figures) if figures else 1.0
     return Evidence((cosine, best.bm25, page, rarest_absent, unknown, top_similarity, min(3.0, top_lead), found,

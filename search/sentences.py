@@ -42,6 +42,7 @@ class Weights:
     """IDF of each of the question's words (or its translations) in the KB."""
 
     groups: tuple[dict[str, float], ...]
+    lacked: tuple[bool, ...]  # per group: no chunk of the KB holds the word or a translation
     # per group, how much it counts in the shares: 1, or for a word the KB lacks, the chance
     # that a KB of its size would hold it (commonness.py): lacking 阶段 says little in one report
     counted: tuple[float, ...]
@@ -59,7 +60,8 @@ def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
     out, as retrieval leaves them out of BM25: they chose the report, and in it they favour the
     sentences that repeat its name (a footer, a survey's title) over the one that answers."""
     by_word = dict(query.translations)
-    groups, said, seen = [], [], set()
+    groups: list[tuple[dict[str, int], tuple[str, ...]]] = []  # (doc freq by term, the forms as written)
+    seen = set()
     for word, term in zip(query.words, query.terms):
         alts = {term, *by_word.get(word, ())}
         forms = [word, *by_word.get(word, ())]  # as written, for their frequency in general text
@@ -70,18 +72,16 @@ def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
         key = frozenset(alts)
         if key not in seen:
             seen.add(key)
-            groups.append({a: idf(doc_freq(a), n_chunks) for a in alts})
-            said.append(tuple(forms))
-    pairs = list(zip(groups, said))
+            groups.append(({a: doc_freq(a) for a in alts}, tuple(forms)))
     for title in query.titles:  # a quoted title's words are one word, as in retrieval's BM25
-        inside = [(g, f) for g, f in pairs if set(g) & set(title)]
+        inside = [(g, f) for g, f in groups if set(g) & set(title)]
         if len(inside) > 1:
-            merged = ({t: w for g, _ in inside for t, w in g.items()}, tuple(x for _, f in inside for x in f))
-            pairs = [gf for gf in pairs if gf not in inside] + [merged]
-    unnamed = [(g, f) for g, f in pairs if not query.named.intersection(g)]
-    kept = unnamed or pairs
-    return Weights(tuple(g for g, _ in kept), tuple(
-        chance_held(f, kb_words) if all(doc_freq(t) == 0 for t in g) else 1.0 for g, f in kept))
+            merged = ({t: df for g, _ in inside for t, df in g.items()}, tuple(x for _, f in inside for x in f))
+            groups = [gf for gf in groups if gf not in inside] + [merged]
+    kept = [(g, f) for g, f in groups if not query.named.intersection(g)] or groups
+    lacked = tuple(not any(g.values()) for g, _ in kept)
+    return Weights(tuple({t: idf(df, n_chunks) for t, df in g.items()} for g, _ in kept), lacked,
+                   tuple(chance_held(f, kb_words) if lack else 1.0 for (_, f), lack in zip(kept, lacked)))
 
 
 def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> float:
