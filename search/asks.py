@@ -18,11 +18,15 @@ _ASKS = {
                        r"|frequently)\b|\bwhat (?:number|amount|rate|ratio|size|value)\b"
                        r"|^what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount|total)\b"
                        r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量", re.I),
-    DATE: re.compile(r"^when\b|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
+    # "When …?" asks a date unless it only opens a clause the question's own wh-word follows
+    # ("When pushing an archive …, what checksum …?")
+    DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
                      r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
                      r"|哪一?年|哪一?天|哪一?月|何时|什么时候|几月|几号|日期|年份", re.I),
     PERSON: re.compile(r"\bwho(?:m|se)?\b|谁|哪位|何人", re.I),
-    DEFINITION: re.compile(r"^what (?:is|are) (?:an? )?[\w-]+(?: [\w-]+)?\?$|\bdefine[sd]?\b|\bdefinition\b"
+    # "how does X define Y" asks a definition; "what threshold defines Y" asks the threshold
+    DEFINITION: re.compile(r"^what (?:is|are) (?:an? )?[\w-]+(?: [\w-]+)?\?$|^define\b|\bdefinition\b"
+                           r"|\bhow (?:is|are|was|were|does|do|did) .+ defined?\b"
                            r"|\bwhat does .+ mean\b|\brefer(?:s|red)? to\b"
                            r"|指的是什么|是指什么|是什么意思|的定义|什么是|含义", re.I),
     NAME: re.compile(r"\bwhich\b|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
@@ -121,7 +125,7 @@ _COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}?[a-z-]+?)(?= (?:did|do|doe
 
 
 def counted(question: str) -> str | None:
-    """The noun a "how many" question counts ("How many Chinese provinces had…" -> provinces)."""
+    """The noun a "how many" question counts ("How many coastal provinces had…" -> provinces)."""
     m = _COUNTED.search(question)
     return m.group(1).split()[-1].lower() if m else None
 

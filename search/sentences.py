@@ -56,7 +56,7 @@ def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
     """One group per question word: the word's index term and its translations, each with its IDF
     in a KB of ``n_chunks`` chunks and ``kb_words`` indexed words.
     An English word pair's translation ("market share" -> 市场份额) joins both words' groups.
-    The words that name the report the question is about ("思科2022年消费者隐私调查中…") are left
+    The words that name the report the question is about ("某银行2030年客户调查中…") are left
     out, as retrieval leaves them out of BM25: they chose the report, and in it they favour the
     sentences that repeat its name (a footer, a survey's title) over the one that answers."""
     by_word = dict(query.translations)

@@ -217,13 +217,13 @@ def test_bad_pdf_is_reported_and_the_rest_indexed(tmp_path, runner):
 
 
 def test_weak_evidence_is_not_presented_as_an_answer(built, runner):
-    answer = ask_json(runner, built[1], "What is the boiling point of ethanol at sea level?")
+    answer = ask_json(runner, built[1], "What is the freezing point of mercury in kelvin?")
     assert answer["confident"] is False
-    result = runner.invoke(app, ["ask", "What is the boiling point of ethanol at sea level?", "--kb", str(built[1])])
+    result = runner.invoke(app, ["ask", "What is the freezing point of mercury in kelvin?", "--kb", str(built[1])])
     assert "No passage in the indexed reports answers this well." in result.stdout
     assert ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?")["confident"] is True
     # The lead over the next page counts even when only one passage is asked for.
-    assert ask_json(runner, built[1], "What is the boiling point of ethanol at sea level?", "-k", "1")["confident"] is False
+    assert ask_json(runner, built[1], "What is the freezing point of mercury in kelvin?", "-k", "1")["confident"] is False
     assert ask_json(runner, built[1], "大熊猫每天吃多少公斤竹子?", "-k", "1")["confident"] is True
 
 
@@ -236,7 +236,7 @@ def test_eval_reports_recall_by_kind_and_language(built, runner, tmp_path):
          "kind": "fact", "lang": "en"},
         {"id": "c", "question": "Which chess opening is played in Yunnan?", "doc": "zh_report.pdf", "pages": [1],
          "kind": "fact", "lang": "en"},
-        {"id": "d", "question": "What is the boiling point of ethanol?", "kind": "unanswerable", "lang": "en"},
+        {"id": "d", "question": "What is the freezing point of mercury?", "kind": "unanswerable", "lang": "en"},
     ]))
     result = runner.invoke(app, ["eval", str(questions), "--kb", str(built[1]), "--json"])
     assert result.exit_code == 0, result.output

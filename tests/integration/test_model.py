@@ -8,7 +8,7 @@ from wpkb.ingest.embed import Embedder, ensure_converted, resolve_model
 from wpkb.ingest.errors import WpkbError
 
 SENTENCES = [
-    "2025年AI营销的市场规模预计也将达到669亿元。",
+    "2030年智能客服的市场规模预计将达到420亿元。",
     "大型语言模型的安全风险不容忽视,提示词注入是首要威胁。",
     "Who is the founder and CEO of the company behind this white paper?",
     "The eruption grounded flights across Europe for six days.",
