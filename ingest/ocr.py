@@ -11,7 +11,7 @@ from .errors import WpkbError
 
 INSTALL_HINT = "pip install 'wpkb[ocr]'"
 # 72 dpi, at least MIN_LONG_SIDE pixels: the PP-OCR recogniser drops the spaces between
-# English words when the text is rendered larger (measured on the Cisco scan, README).
+# English words when the text is rendered larger (seen on a scanned English report).
 MIN_LONG_SIDE = 800
 MIN_CONFIDENCE = 0.5
 

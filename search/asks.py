@@ -19,7 +19,7 @@ _ASKS = {
                        r"|^what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount|total)\b"
                        r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量", re.I),
     # "When …?" asks a date unless it only opens a clause the question's own wh-word follows
-    # ("When pushing an archive …, what checksum …?")
+    # ("When shipping a crate abroad, which form …?")
     DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
                      r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
                      r"|哪一?年|哪一?天|哪一?月|何时|什么时候|几月|几号|日期|年份", re.I),
@@ -51,7 +51,7 @@ _OFFERS = {
     # two capitalised words in a row not at the start ("Giulio Polerio"), or a Chinese name after a title word
     PERSON: re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z]\.?)?(?: [A-Z][a-z]+)+"
                        r"|(?:创始人|董事长|总裁|CEO|主席|院长|所长|负责人|作者|教授|博士|先生|女士)"),
-    # a code or proper name: capitals with digits or joiners (HMAC_DRBG, SM4, GB/T 35273, ISO 27001), or in 《》
+    # a code or proper name: capitals with digits or joiners (SHA_256, SM4, GB/T 35273, ISO 27001), or in 《》
     NAME: re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9]*[_\-/][A-Z0-9][A-Za-z0-9_\-/]*|[A-Z]+\d+[A-Za-z]*"
                      r"|[A-Z]{2,}(?:/[A-Z]+)? ?\d[\d\-.:]*[A-Z]?)(?![A-Za-z0-9])"
                      r"|(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z][a-z]+)+"
@@ -67,7 +67,7 @@ _DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
 # Chinese words that only ask (哪种, 哪几个, 谁, 怎样…: the index's ZH_STOP already drops 什么, 多少,
 # 如何): an answer never holds them, and the measure word after 哪 or 几 (哪 种) asks with it.
 # Nor do a question's function words (adverbs, pronouns, modals, particles: 正, 又, 一共, 这些,
-# 可以, 一个) say what it is about, nor the "s" and "t" of "Alphabet's" and "don't".
+# 可以, 一个) say what it is about, nor the "s" and "t" of "Acme's" and "don't".
 _SAY_NOTHING = frozenset("几 谁 怎样 怎么样 什么样 为什么 何 为何 何时 第几 多大 多高 多长 多久 多远 吗 呢 是不是 有没有 "
                     "正 正在 又 还 才 再 很 已 已经 曾 曾经 一直 总是 共 一共 总共 大约 约 分别 各 仅 只 只是 "
                     "究竟 到底 能否 这个 那个 这些 那些 它 它们 他们 她们 此 能 能够 会 可以 可 要 应 应该 应当 "

@@ -46,7 +46,7 @@ def cover_pdf(path: Path, title_lines: list[str], body: list[str], metadata: str
 
 
 @pytest.mark.parametrize("title", [
-    "", "PowerPoint 演示文稿", "Microsoft Word - FLEX白皮书.docx", "R4a02.indd", "秘密★发布前", "白皮书",
+    "", "PowerPoint 演示文稿", "Microsoft Word - 港口白皮书.docx", "R4a02.indd", "秘密★发布前", "白皮书",
     "慧博投研资讯 - www.hibor.com.cn", "Architecture Diagram_01", "Untitled", "harbour_report_2031",
     "目录", "1SF\x01GB",
 ])
