@@ -147,7 +147,7 @@ def build_and_cold(args) -> tuple[list[tuple[str, str, str]], float]:
 
 
 COLD_RUNS = 5
-COLD_QUESTION = "2021年我国数字经济规模达到多少?"
+COLD_QUESTION = "2030年我国港口吞吐量达到多少?"
 
 
 def cold(kb: Path) -> float:

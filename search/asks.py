@@ -119,7 +119,7 @@ def type_match(asks: frozenset[str], offers: frozenset[str]) -> float:
     return len(asks & offers) / len(asks) if asks else 0.0
 
 
-# "How many adults took part…": the words after "how many", up to the verb or a preposition
+# "How many farmers took part…": the words after "how many", up to the verb or a preposition
 _COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}?[a-z-]+?)(?= (?:did|do|does|had|have|has|were|was|are|is|will|"
                       r"would|can|could|in|of|at|on|took|take|used|use)\b|[?,])", re.I)
 

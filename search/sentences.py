@@ -96,7 +96,7 @@ def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> f
 
 def units(query: Query) -> tuple[str, ...]:
     """What a "how many" question counts, as the index has it and in the dictionary's other
-    language: ("adult", "成年人", ...) for "How many adults took part"; empty for other questions."""
+    language: ("farmer", "农民", ...) for "How many farmers took part"; empty for other questions."""
     noun = counted(query.text)
     if noun is None:
         return ()

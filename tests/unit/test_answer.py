@@ -47,7 +47,7 @@ def ask(question, page_text, chunk, df=None, kb_words=3_000):
 
 def test_questions_say_what_they_ask_for():
     assert NUMBER in asked("How many letters did the council receive?")
-    assert NUMBER in asked("2021年我国数字经济规模达到多少?")
+    assert NUMBER in asked("2030年我国港口吞吐量达到多少?")
     assert DATE in asked("《数据法》是哪天生效的?") and DATE in asked("When did the act take effect?")
     assert PERSON in asked("这家公司的创始人是谁?")
     assert NAME in asked("该协议采用哪种哈希算法?")
@@ -55,8 +55,8 @@ def test_questions_say_what_they_ask_for():
     assert asked("Why do brands struggle to grow?") == frozenset()
     # "When …," that only opens a clause asks no date; "what threshold defines" asks no definition
     assert DATE not in asked("When shipping a crate abroad, which form must the sender fill in?")
-    assert DATE in asked("When is the rule expected to apply?")
-    assert DEFINITION not in asked("What yearly sales threshold defines a small firm?")
+    assert DATE in asked("When is the rule in force?")
+    assert DEFINITION not in asked("What turnover limit defines a micro firm?")
     assert DEFINITION in asked("How does the report define a small firm?")
 
 
@@ -64,7 +64,7 @@ def test_the_words_that_only_ask_are_not_looked_for():
     ws = content_words(words("该协议采用哪种安全算法?谁提出的?用了几种?"))
     assert {"协议", "采用", "安全", "算法"} <= set(ws)
     assert not {"哪", "种", "谁", "几"} & set(ws)
-    assert content_words(words("为什么经历了哪几个阶段?")) == ["经历", "阶段"]
+    assert content_words(words("为什么划分了哪几个时期?")) == ["划分", "时期"]
     assert content_words(["多", "种", "几乎"]) == ["多", "种", "几乎"]  # a measure word that does not ask stays
     assert content_words(words("市场正处在一个怎样的调整时期?")) == ["市场", "处在", "调整", "时期"]
     assert content_words(words("What was Acme's water use?")) == ["acme", "water", "use"]
@@ -85,10 +85,10 @@ def test_a_how_many_question_prefers_the_figure_that_counts_what_it_asks_about()
     assert counts("The poll reached 3100 farmers in 9 regions.", ("farmer",))
     assert counts("2022年有9个省份的常住人口超过5000万", ("省",))
     assert not counts("Overall, only 38% of farmers use the new seed.", ("farmer",))
-    page = ("Overall, only 38% of the poll's farmers use the new seed on their land. "
-            "The poll's answers came from 3100 farmers in 9 regions.")
+    page = ("The poll ran in spring. Farmers who took part in the poll were paid 38 dollars each. "
+            "The poll reached 3100 farmers in 9 regions who took part.")
     ans = ask("How many farmers took part in the poll?", page, page)
-    assert ans.sentences[0].text.startswith("The poll's answers came from 3100 farmers")
+    assert ans.sentences[0].text.startswith("The poll reached 3100 farmers")
 
 
 def test_a_footnote_mark_is_not_a_figure():
@@ -128,7 +128,7 @@ def test_a_quoted_titles_words_count_once_so_the_sentence_that_repeats_it_does_n
 
 def test_the_sentence_that_holds_the_asked_number_wins_over_one_that_repeats_the_question():
     page = ("The council held a hearing on river pollution in March. "
-            "Letters on river pollution were invited after the hearing. "
+            "Letters to the council were received after the hearing from many towns. "
             "Following the hearing, the council received ninety letters.")
     ans = ask("How many letters did the council receive after the hearing?", page, page[:56])
     assert "ninety" in ans.sentences[0].text
@@ -171,13 +171,13 @@ def test_a_sentence_of_another_report_than_the_top_passages_needs_a_lead_to_win(
     from wpkb.search.answer import cheap_scores
     from wpkb.search.sentences import candidates, weights
 
-    top = "The 2022 survey had 2600 adult respondents. It ran in spring."
-    other = "The 2022 survey of drivers had 2600 adult respondents in 12 countries."
-    same_report = "The survey was run online."
+    top = "The 2030 poll had 3100 farmer respondents. It ran in spring."
+    other = "The 2030 poll of growers had 3100 farmer respondents in 9 regions."
+    same_report = "The poll was run online."
     passages = (passage(top, 0, len(top)), replace(passage(other, 0, len(other), ref_page=5), doc_id=2, chunk_id=8),
                 replace(passage(same_report, 0, len(same_report), ref_page=6), chunk_id=9))
     pages = {(1, 3): top, (2, 5): other, (1, 6): same_report}
-    q = query("How many adults answered the 2022 survey?")
+    q = query("How many farmers answered the 2030 poll?")
     cands, _ = candidates(q, passages, pages, weights(q, Lexical().doc_freq, 100, 3_000), asked(q.text), DEFAULT)
     flat = cheap_scores(cands, passages, replace(DEFAULT, other_report_step=0.0))
     stepped = cheap_scores(cands, passages, DEFAULT)
@@ -186,19 +186,19 @@ def test_a_sentence_of_another_report_than_the_top_passages_needs_a_lead_to_win(
 
 
 def test_a_question_heading_on_the_page_never_answers():
-    page = "What is grounding? Grounding a model refers to linking its concepts to real world entities."
-    ans = ask("What is grounding?", page, page)
+    page = "What is annealing? Annealing a metal refers to heating it and letting it cool slowly."
+    ans = ask("What is annealing?", page, page)
     assert all(not s.text.endswith("?") for s in ans.sentences)
-    page = 'What is a “hallucination?” A hallucination is a response that is not based in fact.'
-    ans = ask("How is a hallucination defined?", page, page)
-    assert ans.sentences[0].text.startswith("A hallucination is")
+    page = 'What is a “glitch?” A glitch is a fault that is brief and does not recur.'
+    ans = ask("How is a glitch defined?", page, page)
+    assert ans.sentences[0].text.startswith("A glitch is")
 
 
 def test_a_list_of_reference_links_never_answers():
-    page = ("幻觉是指模型生成看似可信但与事实不符的内容。\n"
-            "参考链接.理解 LLM 幻觉: Towards Data Science . 如何减少大型语言模型的幻觉: The New Stack .")
-    ans = ask("LLM 幻觉是什么?", page, page)
-    assert ans.sentences and all("Towards Data Science" not in s.text and "New Stack" not in s.text
+    page = ("焊接缺陷是指焊缝中出现的气孔、裂纹等不合格之处。\n"
+            "参考链接.理解 焊接 缺陷: Welding Weekly . 如何减少焊接缺陷: The Metal Post .")
+    ans = ask("焊接缺陷是什么?", page, page)
+    assert ans.sentences and all("Welding Weekly" not in s.text and "Metal Post" not in s.text
                                  for s in ans.sentences)
 
 
@@ -214,11 +214,11 @@ def test_a_figures_source_line_never_answers():
 
 
 def test_numbered_headings_run_together_answer_only_a_question_that_asks_for_several_things():
-    page = ("第一,品牌存在普遍的 AI 焦虑与工具迷航第二,品牌要找到深度匹配的 AI 伙伴\n"
-            "品牌匆忙购入各种 AI 工具,结果多数 AI 工具只停留在降本。")
-    ans = ask("品牌对 AI 工具普遍是怎么做的?", page, page)
+    page = ("第一,工厂普遍匆忙采购机器人与设备第二,工厂要找到合适的机器人伙伴\n"
+            "多数工厂买来的机器人只用于搬运。")
+    ans = ask("工厂对机器人普遍是怎么做的?", page, page)
     assert ans.sentences and all(not s.text.startswith("第一") for s in ans.sentences)
-    listed = ask("品牌在 AI 工具上存在哪两个问题?", page, page)
+    listed = ask("工厂在机器人上存在哪两个问题?", page, page)
     assert any(s.text.startswith("第一") for s in listed.sentences)
 
 
