@@ -8,7 +8,8 @@ import re
 
 from ..ingest.clean import HAN
 
-NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION = "number", "date", "person", "name", "percent", "definition"
+NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION, LIST = ("number", "date", "person", "name", "percent", "definition",
+                                                        "list")
 
 _SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many percent\b"
           r"|百分之|比例|占比|比重|百分比|渗透率|增长率|增速|份额")
@@ -16,8 +17,9 @@ _ASKS = {
     PERCENT: re.compile(_SHARE, re.I),  # a share is a number too: asked() adds NUMBER
     NUMBER: re.compile(r"\bhow (?:many|much|large|big|far|long|often|fast|high|heavy|old|tall|wide|deep"
                        r"|frequently)\b|\bwhat (?:number|amount|rate|ratio|size|value)\b"
-                       r"|^what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount|total)\b"
-                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量", re.I),
+                       r"|(?:^|[.?!] )what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount"
+                       r"|total|threshold|limit|minimum|maximum|cap)\b"
+                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量|阈值|上限|下限", re.I),
     # "When …?" asks a date unless it only opens a clause the question's own wh-word follows
     # ("When shipping a crate abroad, which form …?")
     DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
@@ -86,14 +88,23 @@ def content_words(words: list[str]) -> list[str]:
 def asked(question: str) -> frozenset[str]:
     """The kinds of thing the question asks for (empty for a why or how question)."""
     kinds = {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+    if asks_several(question):
+        kinds.add(LIST)
     return frozenset(kinds | {NUMBER} if PERCENT in kinds else kinds)
 
 
-# A question that asks for several things ("哪三大路径", "哪几个阶段", "which two risks", "what are
+# A question that asks for several things ("哪三大类", "哪几个步骤", "which two risks", "what are
 # the main challenges"): a list of the points, even as headings, may be its answer.
 _SEVERAL = re.compile(r"哪[几两三四五六七八九十]|哪些|几[个大种类项点方面]|分为|划分|包括哪"
                       r"|\bwhich (?:two|three|four|five|six|seven)\b"
                       r"|\bwhat are (?:the )?(?:\w+ )?(?:two|three|four|five|main|key)\b|\blist\b", re.I)
+
+
+# What such a question asks for: three or more things in a row ("A、B和C", "A, B, and C", "一是…二是",
+# "(1) … (2)"). Not "第一…第二": numbered headings run together are priors.heading_run's, not an answer.
+_LISTS = re.compile(r"[^、,，。]{1,30}、[^、,，。]{1,30}(?:、|和|与|及|以及)"
+                    r"|\b[\w-]+(?: [\w-]+){0,3}, [\w-]+(?: [\w-]+){0,3},? (?:and|or) "
+                    r"|一是.{1,60}二是|[(（]1[)）].{1,80}[(（]2[)）]|\bfirst\b.{1,80}\bsecond\b", re.I)
 
 
 def asks_several(question: str) -> bool:
@@ -108,6 +119,8 @@ def offered(sentence: str) -> frozenset[str]:
     """The kinds of thing the sentence holds. A date is no count: "On December 8, 2011" offers a
     date, not the number a "how many" question asks for; nor is a footnote mark."""
     kinds = {kind for kind, pattern in _OFFERS.items() if kind != NUMBER and pattern.search(sentence)}
+    if _LISTS.search(sentence):
+        kinds.add(LIST)
     if _OFFERS[NUMBER].search(_DATES.sub(" ", _FOOTNOTE.sub(" ", sentence))):
         kinds.add(NUMBER)
     return frozenset(kinds)

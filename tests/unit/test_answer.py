@@ -6,7 +6,7 @@ import numpy as np
 import fake_embedder
 from wpkb.ingest.terms import index_term, words
 from wpkb.search.answer import answer
-from wpkb.search.asks import DATE, DEFINITION, NAME, NUMBER, PERSON, asked, content_words, offered
+from wpkb.search.asks import DATE, DEFINITION, LIST, NAME, NUMBER, PERSON, asked, content_words, offered
 from wpkb.search.evaluate import gold_paths, holds, Question
 from wpkb.search.retrieve import Passage, Query
 from wpkb.search.settings import DEFAULT
@@ -58,6 +58,9 @@ def test_questions_say_what_they_ask_for():
     assert DATE in asked("When is the rule in force?")
     assert DEFINITION not in asked("What turnover limit defines a micro firm?")
     assert DEFINITION in asked("How does the report define a small firm?")
+    assert NUMBER in asked("The act spares small farms. What yearly acreage threshold defines a small farm?")
+    assert LIST in asked("规划把港口分为哪三大类?") and LIST in asked("Which three risks does it name?")
+    assert LIST not in asked("2030年我国港口吞吐量达到多少?")
 
 
 def test_the_words_that_only_ask_are_not_looked_for():
@@ -211,6 +214,14 @@ def test_a_figures_source_line_never_answers():
     assert [s.text for s in ans.sentences] == ["其中 7 个港口突破 10 亿吨。"]
     assert source_line("Source: Acme 2030 Customer Survey")
     assert not source_line("数据来源:包括用户提供的数据、设备采集的数据以及公开渠道获取的数据。")  # about sources
+
+
+def test_a_question_that_asks_for_several_things_prefers_the_sentence_that_lists_them():
+    assert LIST in offered("港口分为三类:枢纽港、干线港和支线港。") and LIST in offered("It names cost, speed, and risk.")
+    assert LIST not in offered("各地在港口规划、建设上早已展开。")
+    page = "规划把港口分为三大类的做法在各地早已展开。按规划,港口分为三大类:枢纽港、干线港和支线港。潮汐每天涨落两次。风向随季节变化。"
+    ans = ask("规划把港口分为哪三大类?", page, page)
+    assert "枢纽港" in ans.sentences[0].text
 
 
 def test_numbered_headings_run_together_answer_only_a_question_that_asks_for_several_things():
