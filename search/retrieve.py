@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.cache import stored_sentences
 from ..ingest.clean import normalise_chars
 from ..ingest.embed import Embedder, resolve_model
 from ..ingest.errors import WpkbError
@@ -84,6 +85,7 @@ class Searcher:
             raise WpkbError(f"the knowledge base in {kb_dir} was built with model {m.model_id}, "
                             f"but the model now resolves to {ref.id}; rebuild with `wpkb build --full`")
         self.embedder = Embedder(ref)
+        self.embedder.stored = stored_sentences(kb_dir, ref.id, m.dim)
         self._names: ReportNames | None = None
 
     def _open_generation(self) -> KB:
@@ -116,10 +118,14 @@ class Searcher:
         new = self._open_generation()
         self.kb.close()
         self.kb, self._names = new, None
+        if self.embedder.stored is None:  # a build with --sentence-vectors since
+            self.embedder.stored = stored_sentences(self.dir, m.model_id, m.dim)
         return new.manifest.generation
 
     def close(self) -> None:
         self.kb.close()
+        if self.embedder.stored is not None:
+            self.embedder.stored.close()
 
     def document(self, name: str) -> DocRow:
         return self.kb.find_document(name)

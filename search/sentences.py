@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..ingest.chunk import sentence_spans
+from ..ingest.pieces import pieces, sentences
 from ..ingest.terms import index_term, tokenize
 from .asks import asks_several, counted, counts, offered, type_match
 from .commonness import chance_held
@@ -17,14 +17,7 @@ from .priors import heading_run, reference_lines, source_line
 from .retrieve import Passage, Query
 from .settings import Settings
 
-# A sentence runs into the next when it ends on a clause mark or with no end mark at all (a line
-# break split it), or when the next one points back at it ("这在…中发生过", "This is…").
-_RUNS_ON = re.compile(r"(?:[:：;；,，、]|[^。！？!?.…\"'”’)）」』】\]])\s*$")
-_POINTS_BACK = re.compile(r"^(?:这|该|其|此|上述|以上|前者|后者|它|分别|其中|包括|即|例如|比如"
-                          r"|(?:It|This|These|That|Those|They|Such|Its|Their|Both|Each|Including|Namely)\b)")
 _QUESTION = re.compile(r"[?？][\"'”’」』)）]*\s*$")  # an FAQ's heading asks (a quote may close it); it never answers
-_SHORT = 12  # characters: a heading or fragment, shown with what follows
-_JOINED = 3  # sentences a candidate may join: a heading, its sentence, one that points back to it
 
 
 @dataclass(frozen=True)
@@ -125,7 +118,7 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
     spans_of: list[tuple[int, str, list[tuple[int, int]], list[list[str]]]] = []
     for ref, p in enumerate(passages[:settings.answer_pages], 1):
         text = page_text(pages, p)
-        spans = [s for s in sentence_spans(text) if s[1] - s[0] >= settings.min_sentence_chars]
+        spans = sentences(text)
         spans_of.append((ref, text, spans, [tokenize(text[a:b]) for a, b in spans]))
     counted_units = units(query)
     several = asks_several(query.text)  # a list of headings may answer it
@@ -134,27 +127,15 @@ def candidates(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[in
     out = []
     for ref, text, spans, terms in spans_of:
         scores = [bm25(w, t, avg, settings.sentence_k1, settings.sentence_b) for t in terms]
-        def needs_next(j: int) -> bool:  # a clause that runs on, a heading, or what the next points back to
-            if j + 1 >= len(spans):
-                return False
-            piece = text[spans[j][0]:spans[j][1]]
-            return (_RUNS_ON.search(piece) is not None or len(piece) < _SHORT
-                    or _POINTS_BACK.match(text[spans[j + 1][0]:spans[j + 1][1]]) is not None)
-
         cited = reference_lines(text)
-        for i, (a, b) in enumerate(spans):
-            sentence = text[a:b]
+        for i, j in pieces(text, spans):
+            a, first_end = spans[i]
+            sentence = text[a:first_end]  # the piece's first sentence says whether it may answer
             if _QUESTION.search(sentence) or source_line(sentence) or any(x <= a < y for x, y in cited):
                 continue
             if not several and heading_run(sentence):
                 continue
-            if not needs_next(i):  # a clause that runs on, a heading, or what the next one points back to
-                out.append(Candidate(ref, a, b, sentence, scores[i], kind_share(asks, counted_units, sentence)))
-            j = i
-            while needs_next(j) and j - i < _JOINED - 1:
-                j += 1
-            if j > i:
-                joined = text[a:spans[j][1]]
-                out.append(Candidate(ref, a, spans[j][1], joined, max(scores[i:j + 1]),
-                                     kind_share(asks, counted_units, joined)))
+            b = spans[j][1]
+            piece = text[a:b]
+            out.append(Candidate(ref, a, b, piece, max(scores[i:j + 1]), kind_share(asks, counted_units, piece)))
     return out, {ref: {t for ts in terms for t in ts} for ref, _, _, terms in spans_of}

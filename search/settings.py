@@ -28,7 +28,6 @@ class Settings:
     leader_keep: float = 0.3  # contents pages and reference lists keep at least this share of their lead
     # -- answer sentences (bench/fit_answer.py; docs/answers.md)
     answer_pages: int = 5  # sentences come from this many top pages: 0.93 of gold evidence lies in them
-    min_sentence_chars: int = 6
     sentence_k1: float = 1.2  # BM25 over a sentence's terms: the textbook values, best of k1 0.6-2, b 0-1
     sentence_b: float = 0.75
     kind_weight: float = 1.0  # bonus (standard units) for holding the kind of thing asked (number, date...)

@@ -44,4 +44,5 @@ def install(patch=setattr) -> None:
     from wpkb.ingest.embed import Embedder
 
     patch(Embedder, "passages", _passages)
+    patch(Embedder, "answer_passages", _queries)
     patch(Embedder, "queries", _queries)

@@ -219,7 +219,8 @@ def test_a_figures_source_line_never_answers():
 def test_a_question_that_asks_for_several_things_prefers_the_sentence_that_lists_them():
     assert LIST in offered("港口分为三类:枢纽港、干线港和支线港。") and LIST in offered("It names cost, speed, and risk.")
     assert LIST not in offered("各地在港口规划、建设上早已展开。")
-    page = "规划把港口分为三大类的做法在各地早已展开。按规划,港口分为三大类:枢纽港、干线港和支线港。潮汐每天涨落两次。风向随季节变化。"
+    page = ("规划把港口分为三大类的做法在各地早已展开。按规划,港口分为三大类:枢纽港、干线港和支线港。"
+            "潮汐每天涨落两次。风向随季节变化。")
     ans = ask("规划把港口分为哪三大类?", page, page)
     assert "枢纽港" in ans.sentences[0].text
 
@@ -286,6 +287,32 @@ def test_sentences_embedded_lately_are_not_embedded_again(monkeypatch):
     e.passages(["丁句。"], light=True)  # over the limit: the least recent goes
     e.passages(["乙句。"], light=True)
     assert embedded[-2:] == ["丁句。", "乙句。"]
+
+
+def test_answer_sentences_a_build_stored_are_read_not_embedded(monkeypatch):
+    from wpkb.ingest import embed
+    from wpkb.ingest.files import text_sha
+
+    embedded = []
+
+    class Engine:
+        def passage(self, texts):
+            embedded.extend(texts)
+            return fake_embedder.embed(texts)
+
+    class Stored:  # the KB's cache as a build with --sentence-vectors left it
+        def __init__(self, vectors):
+            self.vectors = vectors
+
+        def get(self, shas):
+            return {s: self.vectors[s] for s in shas if s in self.vectors}
+
+    kept = fake_embedder.embed(["甲句,如构建时所嵌入。"])[0]
+    e = embed.Embedder(embed.resolve_model(None))
+    monkeypatch.setattr(e, "_light", lambda: Engine())
+    e.stored = Stored({text_sha("甲句。"): kept})
+    got = e.passages(["甲句。", "乙句。"], light=True)
+    assert embedded == ["乙句。"] and np.array_equal(got[0], kept)
 
 
 def test_k_changes_the_passages_listed_not_the_answer(workspace, runner):

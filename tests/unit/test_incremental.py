@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -163,6 +164,67 @@ def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
     monkeypatch.undo()
     assert run(corpus, kb).added == ["extra.pdf"]
     assert sorted(p.name for p in kb.iterdir() if ".tmp" in p.name) == []
+
+
+def test_sentence_vectors_are_embedded_ahead_and_kept_up_by_later_builds(workspace, runner):
+    from wpkb.ingest.cache import EmbeddingCache, stored_sentences
+    from wpkb.ingest.files import text_sha
+    from wpkb.ingest.pieces import piece_texts
+
+    corpus, kb = workspace
+
+    def pieces_held():
+        with closing(KB.open(kb)) as k:
+            model = k.manifest.model_id
+            shas = {text_sha(t) for d in k.documents() for p in k.pages(d.id) for t in piece_texts(p.text)}
+        cache = EmbeddingCache(kb, model)
+        try:
+            return len(shas), len(cache.get(sorted(shas))), model
+        finally:
+            cache.close()
+
+    n, held, model = pieces_held()
+    assert held < n and stored_sentences(kb, model, 384) is None  # a plain build embeds chunks only
+    report = run(corpus, kb, sentence_vectors=True)
+    assert not report.committed and report.sentences_embedded == n - held  # nothing changed: only them
+    assert pieces_held()[:2] == (n, n) and stored_sentences(kb, model, 384) is not None
+    make_pdf(corpus / "bees.pdf", [["Honey bees visit about two thousand flowers a day.",
+                                    "A hive may hold sixty thousand bees in summer."]])
+    report = run(corpus, kb)  # remembered: the new report's sentences are embedded too
+    assert report.committed and report.sentences_embedded == 2
+    n, held, _ = pieces_held()
+    assert held == n
+    assert run(corpus, kb, sentence_vectors=False).sentences_embedded is None
+    assert stored_sentences(kb, model, 384) is None
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--sentence-vectors", "--full"])
+    assert result.exit_code == 0 and "answer sentences embedded ahead" in result.output
+    n, held, _ = pieces_held()  # --full cleared the cache; every piece is back
+    assert held == n
+
+
+def test_a_build_stopped_while_embedding_sentences_leaves_them_for_the_next(workspace, monkeypatch):
+    import fake_embedder
+    from wpkb.ingest.cache import PARTIAL, sentence_state
+    from wpkb.ingest.embed import Embedder
+
+    corpus, kb = workspace
+    calls = []
+
+    def dies_on_the_second_batch(self, texts):
+        calls.append(texts)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return fake_embedder.embed(list(texts))
+
+    monkeypatch.setattr(Embedder, "answer_passages", dies_on_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run(corpus, kb, sentence_vectors=True)
+    with closing(KB.open(kb)) as k:
+        assert sentence_state(kb, k.manifest.model_id) == PARTIAL
+    monkeypatch.setattr(Embedder, "answer_passages", lambda self, texts: fake_embedder.embed(list(texts)))
+    report = run(corpus, kb)  # nothing changed, but the sentences are not all there
+    assert report.sentences_embedded > 0 and not report.committed
+    assert run(corpus, kb).sentences_embedded is None  # all there now: nothing to do
 
 
 def test_second_writer_fails_clearly(workspace):
