@@ -109,14 +109,14 @@ def row(label: str, value: str) -> None:
 SENTENCES = False  # --sentence-vectors: every KB here embeds its answer sentences at each build
 
 
-def keep_sentences(kb: Path) -> None:
-    """Set the option that has a KB's builds embed the answer sentences (as --sentence-vectors
-    leaves it once all are there), without embedding the KB's own again."""
-    from wpkb.ingest.cache import ON, SENTENCE_VECTORS, EmbeddingCache
+def keep_sentences(kb: Path, on: bool) -> None:
+    """Set whether a KB's builds embed the answer sentences (as --sentence-vectors or
+    --no-sentence-vectors leave it), without embedding the KB's own."""
+    from wpkb.ingest.cache import OFF, ON, SENTENCE_VECTORS, EmbeddingCache
     from wpkb.ingest.embed import resolve_model
 
     cache = EmbeddingCache(kb, resolve_model(None).id)
-    cache.set_option(SENTENCE_VECTORS, ON)
+    cache.set_option(SENTENCE_VECTORS, ON if on else OFF)
     cache.close()
 
 
@@ -132,8 +132,7 @@ def add_pair(shared: Path, kb: Path, corpus: Path, work: Path) -> tuple[float, f
             wpkb("remove", pdf.name, "--corpus", corpus, "--kb", kb)
         alone_corpus, alone_kb = work / "alone-corpus", work / "alone-kb"
         shutil.rmtree(alone_kb, ignore_errors=True)
-        if SENTENCES:  # the empty KB keeps them up too
-            keep_sentences(alone_kb)
+        keep_sentences(alone_kb, SENTENCES)  # as the KB added to does
         alone.append(wpkb("add", report_copy(shared, alone_corpus, n), "--corpus", alone_corpus, "--kb", alone_kb))
     (t, g), (t0, g0) = (np.median(np.array(runs), axis=0).tolist() for runs in (into, alone))
     return t, g, t0, g0
@@ -154,7 +153,7 @@ def twenty(shared: Path, lender: Path | None, work: Path) -> None:
     if lender and (lender / CACHE).exists():
         shutil.copy(lender / CACHE, kb / CACHE)
     print(f"building a KB of {len(base)} reports (not measured) ...", flush=True)
-    first = build(corpus, kb)
+    first = build(corpus, kb, sentence_vectors=SENTENCES)
     t, g, t0, g0 = add_pair(shared, kb, corpus, work)
     row(f"20 reports ({first.chunks} chunks): add one (s, GiB)", f"{t:.1f}, {g:.2f}")
     row("  the same report into an empty KB (s, GiB)", f"{t0:.1f}, {g0:.2f}")
@@ -170,7 +169,7 @@ def grown(shared: Path, base: Path | None, n: int, work: Path) -> None:
     if base is None:
         base = work / "base-kb"
         print("building a KB of ../shared/corpus (not measured) ...", flush=True)
-        build(shared / "corpus", base)
+        build(shared / "corpus", base, sentence_vectors=SENTENCES)
     kb, corpus = work / "grown-kb", work / "grown-corpus"
     t = time.perf_counter()
     total = grow(base, n, kb)

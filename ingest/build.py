@@ -146,9 +146,9 @@ def build(corpus: Path, kb_dir: Path, model: str | None = None, settings: ChunkS
           full: bool = False, only: list[Path] | None = None, passwords: dict[str, str] | None = None,
           progress: Progress | None = None, max_ocr_pages: int = MAX_OCR_PAGES,
           sentence_vectors: bool | None = None) -> BuildReport:
-    """Index new and changed PDFs, drop removed ones, rename moved ones; commit once. With
-    ``sentence_vectors`` True (remembered for later builds; False stops it), then embed every
-    answer sentence the KB lacks, so questions need not."""
+    """Index new and changed PDFs, drop removed ones, rename moved ones; commit once. Then, with
+    ``sentence_vectors`` (the default for a new KB, remembered by later builds; False stops it),
+    embed every answer sentence the KB lacks, so questions need not."""
     with write_lock(kb_dir):
         return _build(corpus, kb_dir, model, settings, full, only, passwords, progress, max_ocr_pages,
                       sentence_vectors)
@@ -232,6 +232,8 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     nothing = not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
                    or full or manifest is None or stale_terms)
     state = sentence_state(kb_dir, ref.id)
+    if sentence_vectors is None and state is None and (full or manifest is None):
+        sentence_vectors = True  # a new KB embeds them unless told not to; an older one keeps its way
     if nothing and not (state == PARTIAL or (sentence_vectors is not None and sentence_vectors != (state == ON))):
         _finish(report, docs, t0)
         return report

@@ -1,5 +1,5 @@
 """``embeddings.sqlite``: chunk vectors by (model id, text sha256), so the same text is never
-embedded twice, and with ``wpkb build --sentence-vectors`` the vectors of every answer piece
+embedded twice, and, where builds embed them (a new KB's do), the vectors of every answer piece
 (``pieces.py``), read at question time. Content-addressed, so a crashed build's work is kept,
 not trusted blindly; questions only read it, and answer the same without it."""
 

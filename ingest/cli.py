@@ -165,7 +165,7 @@ def _print_build(report, as_json: bool) -> None:
                          f"{len(report.renamed)} renamed, {len(report.unchanged)} unchanged")
     t.add_row("embedded", f"{report.chunks_embedded} chunks ({report.chunks_cached} reused from the cache)")
     if report.sentences_embedded is not None:
-        t.add_row("sentences", f"{report.sentences_embedded} answer sentences embedded ahead (the rest were there)")
+        t.add_row("sentences", f"{report.sentences_embedded} answer sentences embedded ahead")
     t.add_row("seconds", f"{report.seconds:.1f}")
     t.add_row("warnings", str(len(report.warnings) + len(report.skipped)))
     out.print(t)
@@ -202,8 +202,8 @@ def build(
                                                                              "report (about 4 s a page).")] = 300,
     sentence_vectors: Annotated[Optional[bool], typer.Option(
         "--sentence-vectors/--no-sentence-vectors",
-        help="Also embed every answer sentence now (about as long again as the chunks), so an answer "
-             "needs no model work for them; later builds and adds keep doing it until --no-sentence-vectors.",
+        help="Also embed every answer sentence, so an answer needs no model work for them (about as long "
+             "again as the chunks). On for a new KB; later builds and adds keep to the last choice.",
         show_default=False)] = None,
     as_json: JsonOpt = False,
 ):

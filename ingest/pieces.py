@@ -1,6 +1,7 @@
 """A page's answer pieces: each of its sentences, or a sentence joined with the ones it runs
-into. They depend on the page alone, so a build can embed them ahead of the questions; which
-of them answers a question is the search package's choice."""
+into. They depend on the page alone, so a build can embed them ahead of the questions (a piece
+that is a chunk's whole text keeps the chunk's vector: the same model); which of them answers
+a question is the search package's choice."""
 
 from __future__ import annotations
 

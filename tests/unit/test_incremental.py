@@ -184,19 +184,22 @@ def test_sentence_vectors_are_embedded_ahead_and_kept_up_by_later_builds(workspa
             cache.close()
 
     n, held, model = pieces_held()
-    assert held < n and stored_sentences(kb, model, 384) is None  # a plain build embeds chunks only
-    report = run(corpus, kb, sentence_vectors=True)
-    assert not report.committed and report.sentences_embedded == n - held  # nothing changed: only them
-    assert pieces_held()[:2] == (n, n) and stored_sentences(kb, model, 384) is not None
+    assert held == n and stored_sentences(kb, model, 384) is not None  # a new KB embeds them
     make_pdf(corpus / "bees.pdf", [["Honey bees visit about two thousand flowers a day.",
                                     "A hive may hold sixty thousand bees in summer."]])
-    report = run(corpus, kb)  # remembered: the new report's sentences are embedded too
+    report = run(corpus, kb)  # kept up: only the new report's sentences are embedded
     assert report.committed and report.sentences_embedded == 2
-    n, held, _ = pieces_held()
-    assert held == n
+    assert pieces_held()[1] == pieces_held()[0]
     assert run(corpus, kb, sentence_vectors=False).sentences_embedded is None
     assert stored_sentences(kb, model, 384) is None
-    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--sentence-vectors", "--full"])
+    make_pdf(corpus / "ants.pdf", [["Leafcutter ants farm a fungus on the leaves they carry home.",
+                                    "A colony may hold eight million ants."]])
+    assert run(corpus, kb).sentences_embedded is None  # off is remembered too
+    n, held, _ = pieces_held()
+    assert held == n - 2
+    report = run(corpus, kb, sentence_vectors=True)
+    assert not report.committed and report.sentences_embedded == 2  # nothing changed: only them
+    result = runner.invoke(app, ["build", str(corpus), "--kb", str(kb), "--full"])
     assert result.exit_code == 0 and "answer sentences embedded ahead" in result.output
     n, held, _ = pieces_held()  # --full cleared the cache; every piece is back
     assert held == n
@@ -208,22 +211,22 @@ def test_a_build_stopped_while_embedding_sentences_leaves_them_for_the_next(work
     from wpkb.ingest.embed import Embedder
 
     corpus, kb = workspace
-    calls = []
+    run(corpus, kb, sentence_vectors=False)
+    make_pdf(corpus / "bees.pdf", [["Honey bees visit about two thousand flowers a day.",
+                                    "A hive may hold sixty thousand bees in summer."]])
+    run(corpus, kb)
 
-    def dies_on_the_second_batch(self, texts):
-        calls.append(texts)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return fake_embedder.embed(list(texts))
+    def stopped(self, texts):
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(Embedder, "answer_passages", dies_on_the_second_batch)
+    monkeypatch.setattr(Embedder, "answer_passages", stopped)
     with pytest.raises(KeyboardInterrupt):
         run(corpus, kb, sentence_vectors=True)
     with closing(KB.open(kb)) as k:
         assert sentence_state(kb, k.manifest.model_id) == PARTIAL
     monkeypatch.setattr(Embedder, "answer_passages", lambda self, texts: fake_embedder.embed(list(texts)))
     report = run(corpus, kb)  # nothing changed, but the sentences are not all there
-    assert report.sentences_embedded > 0 and not report.committed
+    assert report.sentences_embedded == 2 and not report.committed
     assert run(corpus, kb).sentences_embedded is None  # all there now: nothing to do
 
 
