@@ -234,7 +234,7 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
     state = sentence_state(kb_dir, ref.id)
     if sentence_vectors is None and state is None and (full or manifest is None):
         sentence_vectors = True  # a new KB embeds them unless told not to; an older one keeps its way
-    if nothing and not (state == PARTIAL or (sentence_vectors is not None and sentence_vectors != (state == ON))):
+    if nothing and not _sentences_to_do(state, sentence_vectors):
         _finish(report, docs, t0)
         return report
     embedder = Embedder(ref, progress)
@@ -276,6 +276,12 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         cache.close()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _sentences_to_do(state: str | None, asked: bool | None) -> bool:
+    """Whether the answer sentences need a build though no report changed: the last one stopped
+    while embedding them, or this one turns them on or off."""
+    return state == PARTIAL or (asked is not None and asked != (state == ON))
 
 
 def _report_plan(plan: Plan, report: BuildReport) -> None:

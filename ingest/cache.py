@@ -46,7 +46,7 @@ class EmbeddingCache:
         return db
 
     @classmethod
-    def reader(cls, kb_dir: Path, model_id: str, dim: int) -> "EmbeddingCache | None":
+    def reader(cls, kb_dir: Path, model_id: str, dim: int | None) -> "EmbeddingCache | None":
         """The cache opened read-only, for questions; None where there is none or it cannot be read
         (a folder this user may not write to, a damaged file): questions are then just slower."""
         path = kb_dir / CACHE
@@ -56,8 +56,12 @@ class EmbeddingCache:
         self.model_id, self.dim = model_id, dim
         try:
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        except sqlite3.Error:
+            return None
+        try:
             self.db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
         except sqlite3.Error:
+            self.db.close()
             return None
         return self
 
@@ -109,7 +113,7 @@ class EmbeddingCache:
 
 def sentence_state(kb_dir: Path, model_id: str) -> str | None:
     """The KB's SENTENCE_VECTORS option: OFF, ON, PARTIAL, or None (never set)."""
-    cache = EmbeddingCache.reader(kb_dir, model_id, 0)
+    cache = EmbeddingCache.reader(kb_dir, model_id, None)
     if cache is None:
         return None
     try:

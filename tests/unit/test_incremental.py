@@ -205,6 +205,20 @@ def test_sentence_vectors_are_embedded_ahead_and_kept_up_by_later_builds(workspa
     assert held == n
 
 
+def test_a_damaged_sentence_cache_leaves_questions_answered(workspace, runner):
+    from conftest import ask_json
+    from wpkb.ingest.cache import CACHE
+
+    _, kb = workspace
+    question = "How many active volcano systems does Iceland have?"
+    before = ask_json(runner, kb, question)
+    for side in kb.glob(CACHE + "-*"):
+        side.unlink()
+    (kb / CACHE).write_bytes(b"not a database" * 100)
+    after = ask_json(runner, kb, question)
+    assert after["answer"] == before["answer"] and after["confidence"] == before["confidence"]
+
+
 def test_a_build_stopped_while_embedding_sentences_leaves_them_for_the_next(workspace, monkeypatch):
     import fake_embedder
     from wpkb.ingest.cache import PARTIAL, sentence_state
