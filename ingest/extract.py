@@ -121,9 +121,9 @@ def extract(path: Path, password: str | None = None, max_ocr_pages: int = MAX_OC
         if st == "text" and len(text) < EMPTY_PAGE_CHARS:
             st = "empty"
         pages.append(Page(i + 1, labels[i], text if st == "text" else "", st))
-    warnings += _read_unreadable_pages(path, password, pages, max_ocr_pages)
+    notes, removed_by_ocr = _read_unreadable_pages(path, password, pages, max_ocr_pages)
     title = titles.choose(_metadata_title(reader), path, reader, pages)
-    return Document(title, pages, warnings, removed_total)
+    return Document(title, pages, warnings + notes, removed_total + removed_by_ocr)
 
 
 def title_of(path: Path, pages: list[Page]) -> str:
@@ -143,11 +143,12 @@ def title_of(path: Path, pages: list[Page]) -> str:
     return titles.choose(metadata, path, reader, pages)
 
 
-def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], cap: int) -> list[str]:
-    """OCR empty and garbled pages in place, at most ``cap`` of them; say what was done or what to install."""
+def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], cap: int) -> tuple[list[str], int]:
+    """OCR empty and garbled pages in place, at most ``cap`` of them; say what was done or what to
+    install, and how many running header and footer lines the OCR'd pages lost."""
     todo = [p for p in pages if p.status in ("empty", "garbled")]
     if not todo:
-        return []
+        return [], 0
     over = [p.number for p in todo[cap:]] if ocr.available() else []
     todo = todo[:cap] if ocr.available() else todo
     garbled = [p.number for p in todo if p.status == "garbled"]
@@ -159,20 +160,28 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], 
                          + (" (image-only PDF)" if len(empty) == len(pages) else ""))
         if garbled:
             notes.append(f"garbled text layer (font without a usable ToUnicode map) on page(s) {_ranges(garbled)}")
-        return [f"{n}: not indexed; `{ocr.INSTALL_HINT}` reads them by OCR" for n in notes]
+        return [f"{n}: not indexed; `{ocr.INSTALL_HINT}` reads them by OCR" for n in notes], 0
     reader = ocr.PageReader(path, password)
     deadline = time.monotonic() + OCR_BUDGET_SECONDS
+    read: list[tuple[Page, list[tuple[float, str]], list[str]]] = []
     try:
         for i, page in enumerate(todo):
             if time.monotonic() > deadline:
                 over = [p.number for p in todo[i:]] + over
                 break
             lines = reader.read_lines(page.number)
-            text = clean_page(clean_lines("\n".join(t for _, t in lines)))
-            if len(text) >= EMPTY_PAGE_CHARS:
-                page.text, page.status, page.heading = text, "ocr", titles.largest(lines, titles.OCR_LARGE)
+            read.append((page, lines, clean_lines("\n".join(t for _, t in lines))))
     finally:
         reader.close()
+    # a scan's running headers and footers are found among its OCR'd pages, as a text layer's are
+    running = running_lines([cleaned for *_, cleaned in read], misread=True)
+    removed_total = 0
+    for page, lines, cleaned in read:
+        kept, removed = strip_running_lines(cleaned, running, misread=True)
+        removed_total += len(removed)
+        text = clean_page(kept)
+        if len(text) >= EMPTY_PAGE_CHARS:
+            page.text, page.status, page.heading = text, "ocr", titles.largest(lines, titles.OCR_LARGE)
     left = set(over)
     done = [p.number for p in todo if p.status == "ocr"]
     still = [p.number for p in todo if p.status != "ocr" and p.number not in left]
@@ -182,7 +191,7 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], 
     if over:
         notes.append(f"page(s) {_ranges(over)} not read: OCR stops after {cap} pages or "
                      f"{OCR_BUDGET_SECONDS / 60:.0f} minutes a report (`wpkb build --max-ocr-pages N` reads more pages)")
-    return notes
+    return notes, removed_total
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -38,9 +38,9 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (9.968, -1.739, 2.588, 0.450, -1.927, 3.938, 0.698, 1.962, 0.199,
-                                             0.994)
-    confidence_bias: float = -16.214
+    confidence_weights: tuple[float, ...] = (9.573, -1.606, 2.480, 0.447, -1.931, 4.197, 0.720, 1.964, 0.199,
+                                             0.987)
+    confidence_bias: float = -16.095
     confident_at: float = 0.70  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:

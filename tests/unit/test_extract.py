@@ -29,7 +29,8 @@ def test_garbled_text_layer_is_detected_and_real_text_is_not():
 
 
 def test_page_labels_come_from_the_pdf(tmp_path):
-    src = make_pdf(tmp_path / "a.pdf", [[f"Page {i} has enough words to count as text."] for i in range(1, 5)])
+    pages = [[f"Page {w} has enough words to count as text."] for w in ("one", "two", "three", "four")]
+    src = make_pdf(tmp_path / "a.pdf", pages)
     writer = pypdf.PdfWriter(clone_from=src)
     writer.set_page_label(0, 1, style="/r")
     writer.set_page_label(2, 3, style="/D", start=1)
@@ -79,6 +80,36 @@ def test_image_only_page_is_read_by_ocr(tmp_path):
     assert page.status == "ocr"
     assert "lighthouse" in page.text and "212" in page.text
     assert any("read by OCR" in w for w in doc.warnings)
+
+
+class _ScanReader:
+    """OCR's lines of a scanned report whose footer is printed with the page number and a
+    bracket before it on odd pages and after it on even ones, and misread on every third."""
+
+    def __init__(self, path, password=None):
+        pass
+
+    def read_lines(self, number):
+        footer = f"》{number} 深潜数据蓝海——隐私计算报告" if number % 2 else f"深潜数据蓝海—隐私计算报告 {number}《"
+        if number % 3 == 0:
+            footer = f"深潜数据篮海—隐私计算报吿{number}"
+        topic = "金融 医疗 政务 能源 交通 零售".split()[number - 1]
+        return [(30.0, f"{topic}行业的应用"), (12.0, f"{topic}是隐私计算的主要市场。"), (12.0, "各方数据不出域。"),
+                (12.0, f"{topic}的规模在增长。"), (9.0, footer)]
+
+    def close(self):
+        pass
+
+
+def test_running_footers_are_removed_from_ocr_pages(tmp_path, monkeypatch):
+    scan = make_pdf(tmp_path / "scan.pdf", [[] for _ in range(6)])  # a page number alone: no text layer
+    monkeypatch.setattr(ocr, "available", lambda: True)
+    monkeypatch.setattr(ocr, "PageReader", _ScanReader)
+    doc = extract(scan)
+    assert [p.status for p in doc.pages] == ["ocr"] * 6
+    for p in doc.pages:
+        assert "深潜数据" not in p.text and p.text.count("。") == 3 and p.text.startswith(p.heading)
+    assert doc.header_lines_removed == 12  # the text layer's six page numbers and the six footers
 
 
 @pytest.mark.integration

@@ -271,26 +271,33 @@ def test_each_build_adds_a_segment_and_merges_keep_them_few(workspace, monkeypat
     assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(5)}
 
 
+# six pages of their own words: pages alike but for a figure would be one running header
+LIGHTHOUSE_PAGES = [[f"The lighthouse at Alexandria {fact}."] for fact in (
+    "stood for seventeen centuries", "was built under Ptolemy", "burned a fire at night",
+    "fell in earthquakes", "guided ships into the harbour", "gave its name to lighthouses")]
+
+
 def test_a_removed_report_is_tombstoned_then_dropped_by_a_merge(workspace, runner):
     from wpkb.ingest import merge
 
     corpus, kb = workspace
-    make_pdf(corpus / "big.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
-    run(corpus, kb)
+    make_pdf(corpus / "big.pdf", LIGHTHOUSE_PAGES)
+    make_pdf(corpus / "note.pdf", [["The lighthouse keeper's note: the lamp was lit at dusk."]])
+    run(corpus, kb)  # one segment of seven chunks
     m = manifest.read_manifest(kb)
-    (corpus / "en_digest.pdf").unlink()
-    assert run(corpus, kb).removed == ["en_digest.pdf"]
+    (corpus / "note.pdf").unlink()
+    assert run(corpus, kb).removed == ["note.pdf"]
     after = manifest.read_manifest(kb)
     assert after.segments == m.segments and after.deleted  # nothing rewritten, rows tombstoned
-    assert check_consistent(kb) == {"zh_report.pdf", "big.pdf"}
-    result = runner.invoke(app, ["ask", "lighthouse at Alexandria", "--kb", str(kb), "--json"])
-    assert result.exit_code == 0 and "en_digest" not in result.stdout
+    assert check_consistent(kb) == {"zh_report.pdf", "en_digest.pdf", "big.pdf"}
+    result = runner.invoke(app, ["ask", "lighthouse keeper's note", "--kb", str(kb), "--json"])
+    assert result.exit_code == 0 and "note.pdf" not in result.stdout
     (corpus / "big.pdf").unlink()  # now most of the last segment is deleted: it is rewritten
     assert run(corpus, kb).removed == ["big.pdf"]
     last = manifest.read_manifest(kb)
     assert not any(s.id == m.segments[-1].id for s in last.segments)
     assert all(s.chunks - last.live(s) < merge.DELETED_SHARE * s.chunks for s in last.segments)
-    assert check_consistent(kb) == {"zh_report.pdf"}
+    assert check_consistent(kb) == {"zh_report.pdf", "en_digest.pdf"}
 
 
 def test_full_rebuild_starts_from_scratch(workspace):
@@ -349,7 +356,7 @@ def test_a_merge_that_makes_a_large_segment_trains_ivf(workspace, monkeypatch, r
     corpus, kb = workspace
     monkeypatch.setattr(vectors, "FLAT_MAX", 3)
     monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
-    make_pdf(corpus / "more.pdf", [[f"Fact {i}: the lighthouse at Alexandria stood for {i} centuries."] for i in range(6)])
+    make_pdf(corpus / "more.pdf", LIGHTHOUSE_PAGES)
     run(corpus, kb)
     segments = KB.open(kb).index().indexes
     assert len(segments) == 1 and isinstance(segments[0], faiss.IndexIVFFlat)

@@ -47,6 +47,22 @@ def test_running_headers_and_page_numbers_are_removed_but_repeated_content_kept(
     assert removed == ["Annual Report 2023", "Page 4"]
 
 
+def test_running_lines_match_whatever_page_number_and_brackets_they_carry():
+    words = "alpha beta gamma delta epsilon zeta eta theta".split()
+    printings = ["》{}Harbour Review——2021", "Harbour Review — 2021 {}《", "HARBOUR REVIEW 2021 · {}", "{} | Harbour Review 2021"]
+    pages = [[printings[i % 4].format(i), f"{w} opens the page"] for i, w in enumerate(words, 1)]
+    running = running_lines(pages)
+    assert [strip_running_lines(p, running)[0] for p in pages[:2]] == [["alpha opens the page"], ["beta opens the page"]]
+
+
+def test_a_line_like_a_running_line_is_one_only_where_ocr_may_have_misread_it():
+    words = "alpha beta gamma delta epsilon zeta eta theta".split()
+    pages = [["Harbour Review: the year in shipping", f"{w} opens the page", f"{w} closes it"] for w in words]
+    pages[4][0] = "Harbour Review: the yeer in shipplng"  # OCR's reading of the same header
+    assert strip_running_lines(pages[4], running_lines(pages))[1] == []  # a text layer's line that differs is content
+    assert strip_running_lines(pages[4], running_lines(pages, misread=True), misread=True)[1] == [pages[4][0]]
+
+
 def test_no_running_lines_in_a_short_document():
     assert running_lines([["Title", "x"], ["Title", "y"]]) == set()
 
