@@ -11,7 +11,7 @@ from pathlib import Path
 from .clean import clean_lines, clean_page
 from .errors import WpkbError
 from . import ocr, titles
-from .headers import running_lines, strip_running_lines
+from .headers import remove_running_lines
 from .quality import is_garbled
 
 EMPTY_PAGE_CHARS = 8  # fewer characters than this: a blank page, a lone page number, an image
@@ -110,12 +110,9 @@ def extract(path: Path, password: str | None = None, max_ocr_pages: int = MAX_OC
         garbled = is_garbled(text)
         raw.append([] if garbled else clean_lines(text))
         status.append("garbled" if garbled else "text")
-    running = running_lines(raw)
+    kept_pages, removed_total = remove_running_lines(raw)
     pages: list[Page] = []
-    removed_total = 0
-    for i, lines in enumerate(raw):
-        kept, removed = strip_running_lines(lines, running)
-        removed_total += len(removed)
+    for i, kept in enumerate(kept_pages):
         text = clean_page(kept)
         st = status[i]
         if st == "text" and len(text) < EMPTY_PAGE_CHARS:
@@ -163,22 +160,19 @@ def _read_unreadable_pages(path: Path, password: str | None, pages: list[Page], 
         return [f"{n}: not indexed; `{ocr.INSTALL_HINT}` reads them by OCR" for n in notes], 0
     reader = ocr.PageReader(path, password)
     deadline = time.monotonic() + OCR_BUDGET_SECONDS
-    read: list[tuple[Page, list[tuple[float, str]], list[str]]] = []
+    read: list[tuple[Page, list[tuple[float, str]]]] = []
     try:
         for i, page in enumerate(todo):
             if time.monotonic() > deadline:
                 over = [p.number for p in todo[i:]] + over
                 break
-            lines = reader.read_lines(page.number)
-            read.append((page, lines, clean_lines("\n".join(t for _, t in lines))))
+            read.append((page, reader.read_lines(page.number)))
     finally:
         reader.close()
     # a scan's running headers and footers are found among its OCR'd pages, as a text layer's are
-    running = running_lines([cleaned for *_, cleaned in read], misread=True)
-    removed_total = 0
-    for page, lines, cleaned in read:
-        kept, removed = strip_running_lines(cleaned, running, misread=True)
-        removed_total += len(removed)
+    kept_pages, removed_total = remove_running_lines(
+        [clean_lines("\n".join(t for _, t in lines)) for _, lines in read], misread=True)
+    for (page, lines), kept in zip(read, kept_pages):
         text = clean_page(kept)
         if len(text) >= EMPTY_PAGE_CHARS:
             page.text, page.status, page.heading = text, "ocr", titles.largest(lines, titles.OCR_LARGE)

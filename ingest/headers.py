@@ -30,8 +30,9 @@ def _edges(lines: list[str]) -> list[tuple[int, str]]:
     return [(i, lines[i]) for i in idx]
 
 
-def _same(key: str, other: str, misread: bool) -> bool:
-    return key == other or (misread and min(len(key), len(other)) >= SIMILAR_MIN
+def _alike(key: str, other: str) -> bool:
+    """The same line, or one OCR read a little differently."""
+    return key == other or (min(len(key), len(other)) >= SIMILAR_MIN
                             and SequenceMatcher(None, key, other, autojunk=False).ratio() >= SIMILAR)
 
 
@@ -47,8 +48,8 @@ def running_lines(pages: list[list[str]], misread: bool = False) -> set[str]:
     need = max(3, MIN_SHARE * non_empty)
     running = {key for key, n in counts.items() if n >= need}
     for key, n in counts.items() if misread else ():  # read alike at least twice, and misread elsewhere?
-        if 2 <= n < need and len(key) >= SIMILAR_MIN and not any(_same(key, r, True) for r in running):
-            if sum(1 for keys in edge_keys if any(_same(key, k, True) for k in keys)) >= need:
+        if 2 <= n < need and len(key) >= SIMILAR_MIN and not any(_alike(key, r) for r in running):
+            if sum(1 for keys in edge_keys if any(_alike(key, k) for k in keys)) >= need:
                 running.add(key)
     return running
 
@@ -56,9 +57,23 @@ def running_lines(pages: list[list[str]], misread: bool = False) -> set[str]:
 def strip_running_lines(lines: list[str], running: set[str], misread: bool = False) -> tuple[list[str], list[str]]:
     """Drop running lines (of OCR'd pages, lines misread from one too) and bare page numbers at
     the page edges; return (kept, removed)."""
-    drop = {i for i, line in _edges(lines)
-            if _PAGE_NUMBER.match(line) or _key(line) in running
-            or (misread and any(_same(_key(line), r, True) for r in running))}
+    def running_line(line: str) -> bool:
+        key = _key(line)
+        return key in running or (misread and any(_alike(key, r) for r in running))
+
+    drop = {i for i, line in _edges(lines) if _PAGE_NUMBER.match(line) or running_line(line)}
     kept = [line for i, line in enumerate(lines) if i not in drop]
     removed = [line for i, line in enumerate(lines) if i in drop]
     return kept, removed
+
+
+def remove_running_lines(pages: list[list[str]], misread: bool = False) -> tuple[list[list[str]], int]:
+    """Each page's lines without the report's running lines and bare page numbers, and how many
+    lines went."""
+    running = running_lines(pages, misread)
+    kept_pages, removed = [], 0
+    for lines in pages:
+        kept, gone = strip_running_lines(lines, running, misread)
+        kept_pages.append(kept)
+        removed += len(gone)
+    return kept_pages, removed
