@@ -28,7 +28,7 @@ err = Console(stderr=True, highlight=False)
 
 # Options shared by the commands, declared once.
 KbOpt = Annotated[Optional[Path], typer.Option(
-    "--kb", envvar="WPKB_KB", help="Knowledge-base folder [default: .wpkb beside the corpus].", show_default=False)]
+    "--kb", envvar="WPKB_KB", help="Knowledge-base folder (default: .wpkb beside the corpus).", show_default=False)]
 CorpusOpt = Annotated[Path, typer.Option(
     "--corpus", envvar="WPKB_CORPUS", help="Folder of PDF reports.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
@@ -185,7 +185,7 @@ ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", min=50, help="Target 
 OverlapOpt = Annotated[int, typer.Option("--overlap", min=0, help="Sentences shared by consecutive chunks.")]
 ModelOpt = Annotated[Optional[str], typer.Option(
     "--model", help="A sentence-transformers folder, or a model name already in the local Hugging Face cache "
-                    "[default: the bundled multilingual-e5-small].", show_default=False)]
+                    "(default: the bundled multilingual-e5-small).", show_default=False)]
 
 
 @app.command()

@@ -44,3 +44,14 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_setup_installs_torch_before_the_project():
     setup = re.search(r"Set up and ask:\s*```(?:bash)?\n(.+?)\n```", README, re.S).group(1)
     assert setup.index("torch==2.13.0") < setup.index("-e .")
+
+
+def test_every_option_help_is_shown_whole():
+    """Rich reads "[...]" in a help text as markup and drops it: each word must reach the screen."""
+    from typer.testing import CliRunner
+
+    for name, command in commands().items():
+        shown = set(re.findall(r"[\w.-]+", CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output))
+        for param in command.params:
+            lost = [w for w in re.findall(r"[\w.-]+", getattr(param, "help", None) or "") if w not in shown]
+            assert not lost, f"`wpkb {name} --help` drops {lost} from the help of {param.opts}"
