@@ -11,8 +11,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from ..ingest.cli import CorpusOpt, JsonOpt, KbOpt, RichProgress, app, err, friendly_errors, kb_path, out, print_json, \
-    shown, visible
+from ..ingest.cli import CorpusOpt, JsonOpt, KbOpt, RichProgress, app, err, friendly_errors, kb_path, out, one_line, \
+    print_json, shown, visible
 from ..ingest.errors import WpkbError
 from . import listing
 
@@ -83,7 +83,7 @@ def _print_answer(ans, full: bool = False, corpus: Path | None = None) -> None:
         out.print("[bold]Answer[/]" + sure)
         shown_sentences = ans.sentences
     for s in shown_sentences:
-        out.print(Text("  ") + Text(visible(s.text)) + Text(f" [{s.ref}]", style="cyan"))
+        out.print(Text("  ") + Text(visible(one_line(s.text))) + Text(f" [{s.ref}]", style="cyan"))
     out.print()
     for i, p in ans.listed(shown_sentences):
         same = f" (same text on p.{', '.join(map(str, p.same_text_pages))})" if p.same_text_pages else ""

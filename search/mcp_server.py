@@ -17,7 +17,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
-from ..ingest.cli import visible
+from ..ingest.cli import one_line, visible
 from ..ingest.errors import WpkbError
 from . import listing
 from .retrieve import Searcher
@@ -39,7 +39,7 @@ def answer_text(ans) -> str:
         sentences = ans.sentences[:1]
     else:
         lines, sentences = [f"Answer{c}:"], ans.sentences
-    lines += [f"  {visible(s.text)} [{s.ref}]" for s in sentences]
+    lines += [f"  {visible(one_line(s.text))} [{s.ref}]" for s in sentences]
     for i, p in ans.listed(sentences):
         label = f" (printed {visible(p.label)})" if p.label and p.label != str(p.page) else ""
         title = f"{visible(p.title)} — " if p.title else ""

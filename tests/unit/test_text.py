@@ -120,3 +120,12 @@ def test_words_split_after_a_ligature_are_rejoined():
     text = "The confi guration of the diff erent fl ange needs verifi cation; fi ve sites, off site staff members."
     assert join_ligature_splits(text) == (
         "The configuration of the different flange needs verification; five sites, off site staff members.")
+
+
+def test_an_answer_sentence_is_shown_on_one_line():
+    from wpkb.ingest.cli import one_line
+
+    assert one_line("关于“新\n利润”的作战地图\n") == "关于“新利润”的作战地图"
+    assert one_line("2022年初,J.D.\nPower与《环球时报》") == "2022年初,J.D. Power与《环球时报》"
+    assert one_line("built with the following components:  \n• An off-the-shelf toolkit") == \
+        "built with the following components: • An off-the-shelf toolkit"
