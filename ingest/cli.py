@@ -97,7 +97,7 @@ def visible(text: str) -> str:
 
 
 _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
-_CJK_END = re.compile(f"[{CJK}]")
+_CJK_CHAR = re.compile(f"[{CJK}]")
 
 
 def one_line(text: str) -> str:
@@ -107,7 +107,7 @@ def one_line(text: str) -> str:
 
     def joined(m: re.Match) -> str:
         before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
-        return "" if _CJK_END.match(before) and _CJK_END.match(after) else " "
+        return "" if _CJK_CHAR.match(before) and _CJK_CHAR.match(after) else " "
     return _LINE_BREAK.sub(joined, text)
 
 
