@@ -46,8 +46,20 @@ def normalise_chars(text: str) -> str:
     return _PUNCT_GAP.sub("", text)
 
 
-def join_lines(lines: list[str]) -> str:
-    """Join hard-wrapped lines; keep a line break only after a sentence end."""
+def _joined(out: str, line: str) -> str:
+    """Two non-empty lines run together as one: words keep a space, a hyphenated word is mended,
+    Chinese takes none."""
+    if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[0].islower():
+        return out[:-1] + line  # "subop-" + "timal"
+    if _WORDISH.match(out[-1]) and _WORDISH.match(line[0]):
+        return out + " " + line
+    if _IS_CJK.match(out[-1]) or _IS_CJK.match(line[0]):
+        return out + line
+    return out + " " + line
+
+
+def join_lines(lines: list[str], breaks: bool = True) -> str:
+    """Join hard-wrapped lines; keep a line break only after a sentence end (none if not ``breaks``)."""
     out = ""
     for line in lines:
         line = line.strip()
@@ -55,17 +67,16 @@ def join_lines(lines: list[str]) -> str:
             continue
         if not out:
             out = line
-        elif _SENTENCE_END.search(out):
+        elif breaks and _SENTENCE_END.search(out):
             out += "\n" + line
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[0].islower():
-            out = out[:-1] + line  # "subop-" + "timal"
-        elif _WORDISH.match(out[-1]) and _WORDISH.match(line[0]):
-            out += " " + line
-        elif _IS_CJK.match(out[-1]) or _IS_CJK.match(line[0]):
-            out += line
         else:
-            out += " " + line
+            out = _joined(out, line)
     return out
+
+
+def one_line(text: str) -> str:
+    """A text's lines run together by join_lines' rule, for a sentence shown on one line."""
+    return join_lines(text.split("\n"), breaks=False)
 
 
 # A word split after an fi/fl/ff ligature glyph: "confi guration", "diff erent", "fi ve".

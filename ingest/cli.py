@@ -17,7 +17,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from .chunk import ChunkSettings
-from .clean import CJK
 from .errors import WpkbError
 
 app = typer.Typer(
@@ -94,21 +93,6 @@ def visible(text: str) -> str:
     """Text from a file (a name, a title, page text) with control characters shown as escapes
     (``\\x1b``), so it can't clear the screen or retitle the terminal; newlines stay."""
     return _CONTROL.sub(lambda m: "\n" if m.group() == "\n" else m.group().encode("unicode_escape").decode(), text)
-
-
-_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
-_CJK_CHAR = re.compile(f"[{CJK}]")
-
-
-def one_line(text: str) -> str:
-    """A sentence's lines run together, as it reads: nothing between two Chinese characters
-    ("新\\n利润" -> "新利润"), one space otherwise."""
-    text = text.strip()
-
-    def joined(m: re.Match) -> str:
-        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
-        return "" if _CJK_CHAR.match(before) and _CJK_CHAR.match(after) else " "
-    return _LINE_BREAK.sub(joined, text)
 
 
 def shown(text: str) -> str:

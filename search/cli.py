@@ -11,8 +11,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from ..ingest.cli import CorpusOpt, JsonOpt, KbOpt, RichProgress, app, err, friendly_errors, kb_path, out, one_line, \
-    print_json, shown, visible
+from ..ingest.cli import CorpusOpt, JsonOpt, KbOpt, RichProgress, app, err, friendly_errors, kb_path, out, print_json, \
+    shown, visible
+from ..ingest.clean import one_line
 from ..ingest.errors import WpkbError
 from . import listing
 

@@ -17,7 +17,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
-from ..ingest.cli import one_line, visible
+from ..ingest.clean import one_line
+from ..ingest.cli import visible
 from ..ingest.errors import WpkbError
 from . import listing
 from .retrieve import Searcher

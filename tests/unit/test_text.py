@@ -1,7 +1,7 @@
 """Normalisation, running-header removal, sentence splitting and chunking."""
 
 from wpkb.ingest.chunk import ChunkSettings, chunk_spans, sentence_spans
-from wpkb.ingest.clean import clean_page, join_ligature_splits, join_lines, normalise_chars
+from wpkb.ingest.clean import clean_page, join_ligature_splits, join_lines, normalise_chars, one_line
 from wpkb.ingest.headers import running_lines, strip_running_lines
 from wpkb.ingest.terms import tokenize
 
@@ -123,8 +123,6 @@ def test_words_split_after_a_ligature_are_rejoined():
 
 
 def test_an_answer_sentence_is_shown_on_one_line():
-    from wpkb.ingest.cli import one_line
-
     assert one_line("关于“新\n利润”的作战地图\n") == "关于“新利润”的作战地图"
     assert one_line("2022年初,J.D.\nPower与《环球时报》") == "2022年初,J.D. Power与《环球时报》"
     assert one_line("built with the following components:  \n• An off-the-shelf toolkit") == \
