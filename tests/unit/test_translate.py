@@ -41,6 +41,18 @@ def test_chinese_words_translate_to_english_index_terms_and_phrases_come_first()
     assert translations(["white", "paper"], Index({"白皮书": 5}))[:1] == ["白皮书"]
 
 
+def test_a_chinese_word_glossed_only_in_two_words_translates_to_those_words():
+    # CEDICT: 人工智能 /artificial intelligence/, 合作伙伴 /cooperative partner/
+    assert "intelligence" in translations(["人工智能"], Index({"intelligence": 20}))
+    assert "partner" in translations(["合作伙伴"], Index({"partner": 7}))
+
+
+def test_a_chinese_word_with_a_one_word_gloss_takes_no_words_of_its_longer_ones():
+    # 隐私 /secrets/privacy/private business/: "business" would count as 隐私 in an English page.
+    out = translations(["隐私"], Index({"privacy": 10, "business": 90}))
+    assert "privacy" in out and "business" not in out
+
+
 def test_translations_absent_from_the_index_are_dropped():
     assert translations(["service", "隐私"], Index({})) == []
 
@@ -51,10 +63,28 @@ def test_an_inflected_word_also_takes_its_base_forms_entries():
     assert "使用" in translations(["used"], Index({"中古": 1, "使用": 40}))
 
 
+def test_an_adverb_also_takes_its_adjectives_entries():
+    # CEDICT glosses 天然 "natural", never "naturally", and 容易 "easy", not "easily".
+    assert "天然" in translations(["naturally"], Index({"天然": 3}))
+    assert "容易" in translations(["easily"], Index({"容易": 6}))
+
+
+def test_a_short_word_ending_in_ly_is_no_adverb():
+    # "early" is no form of "ear" (耳朵).
+    assert "耳朵" not in translations(["early"], Index({"耳朵": 9, "早期": 2}))
+
+
 def test_a_word_ending_in_d_is_not_read_as_an_inflection_of_a_shorter_one():
     # "card" is no form of "car": its translations are cards, not cars.
     out = translations(["card"], Index({"汽车": 40, "卡片": 3}))
     assert "卡片" in out and "汽车" not in out
+
+
+def test_a_word_asked_twice_takes_the_same_translations_twice():
+    # Not its next five senses the second time: those would count as one more question word.
+    index = Index({"中国": 90, "我国": 50, "中华": 20, "内地": 10, "中西": 5, "东北": 5, "中方": 4, "华夏": 3})
+    first, second = translation_groups(["china", "china"], index)
+    assert first == second and "中国" in first
 
 
 def test_number_words_and_currencies_translate_both_ways():
