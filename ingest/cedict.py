@@ -100,14 +100,14 @@ _INFLECTIONS = (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ed", ""), (
 # An adverb's adjective ("naturally" -> natural, "easily" -> easy): CEDICT glosses the
 # adjective far more often. A bare "-ly" needs four letters left, or "early" becomes ear.
 _ADVERBS = (("ily", "y", 3), ("ly", "", 4))
+_ENDINGS = tuple((suffix, repl, 3) for suffix, repl in _INFLECTIONS) + _ADVERBS  # (suffix, replacement, least left)
 
 
 def base_forms(word: str, vocab) -> list[str]:
     """The word's forms without a common inflection ("used" -> "use") or an adverb's "-ly"
     ("naturally" -> "natural") that are in vocab."""
     w = word.lower()
-    endings = [(suffix, repl, 3) for suffix, repl in _INFLECTIONS] + list(_ADVERBS)
-    return [b for suffix, repl, least in endings
+    return [b for suffix, repl, least in _ENDINGS
             if w.endswith(suffix) and len(b := w[: len(w) - len(suffix)] + repl) >= least and b != w and b in vocab]
 
 
@@ -117,4 +117,5 @@ def is_english_word(word: str) -> bool:
     vocab = tables().english
     if w in vocab or base_forms(w, vocab):
         return True
+    # a word, if not one to translate by its base: "oddly" is English, "early" no form of ear
     return w.endswith("ly") and len(w) >= 5 and w[:-2] in vocab
