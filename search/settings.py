@@ -38,9 +38,9 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (10.613, -1.629, 2.552, 0.583, -2.265, 2.813, 0.830, 1.932, 0.208,
-                                             0.809)
-    confidence_bias: float = -15.782
+    confidence_weights: tuple[float, ...] = (10.279, -1.665, 2.567, 0.550, -2.270, 3.367, 0.830, 1.943, 0.207,
+                                             0.652)
+    confidence_bias: float = -15.822
     confident_at: float = 0.65  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:

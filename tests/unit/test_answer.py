@@ -155,6 +155,19 @@ def test_a_sentence_that_runs_into_the_next_is_shown_with_it():
     assert "场内市场" in ans.sentences[0].text and "两个层次" in ans.sentences[0].text
 
 
+def test_an_abbreviations_stop_before_a_figure_ends_no_answer_sentence():
+    from wpkb.ingest.pieces import sentences
+
+    page = ("A fire damaged the unit No. 8 transformer of the plant. Its model beat the baseline "
+            "(65.2% vs. 42.9% in recall). Fig. 3 shows the site. Was it insured? No. 2023 brought no claim.")
+    got = [page[a:b] for a, b in sentences(page)]
+    assert got == ["A fire damaged the unit No. 8 transformer of the plant.",
+                   "Its model beat the baseline (65.2% vs. 42.9% in recall).", "Fig. 3 shows the site.",
+                   "Was it insured?", "2023 brought no claim."]  # a "No." of its own answers; too short to keep
+    ans = ask("How many transformers did the fire damage?", page, page)
+    assert ans.sentences[0].text.startswith("A fire damaged the unit No. 8")
+
+
 def test_a_heading_its_sentence_and_one_that_points_back_to_it_are_shown_together():
     from wpkb.search.sentences import candidates, weights
 
