@@ -16,7 +16,7 @@ _SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many
 _ASKS = {
     PERCENT: re.compile(_SHARE, re.I),  # a share is a number too: asked() adds NUMBER
     NUMBER: re.compile(r"\bhow (?:many|much|large|big|far|long|often|fast|high|heavy|old|tall|wide|deep"
-                       r"|frequently)\b|\bwhat (?:number|amount|rate|ratio|size|value)\b"
+                       r"|frequently)\b|\b(?:at )?what (?:number|amount|rate|ratio|size|value|age)\b"
                        r"|(?:^|[.?!] )what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount"
                        r"|total|threshold|limit|minimum|maximum|cap)\b"
                        r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量|阈值|上限|下限", re.I),
@@ -24,17 +24,19 @@ _ASKS = {
     # ("When shipping a crate abroad, which form …?")
     DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
                      r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
-                     r"|哪一?年|哪一?天|哪一?月|何时|什么时候|几月|几号|日期|年份", re.I),
+                     r"|哪一?年|哪一?天|哪一?月|何时|何年|什么时候|几月|几号|日期|年份", re.I),
     PERSON: re.compile(r"\bwho(?:m|se)?\b|谁|哪位|何人", re.I),
     # "how does X define Y" asks a definition; "what threshold defines Y" asks the threshold
     DEFINITION: re.compile(r"^what (?:is|are) (?:an? )?[\w-]+(?: [\w-]+)?\?$|^define\b|\bdefinition\b"
                            r"|\bhow (?:is|are|was|were|does|do|did) .+ defined?\b"
-                           r"|\bwhat does .+ mean\b|\brefer(?:s|red)? to\b"
+                           r"|\bwhat does .+ mean\b|\brefer(?:s|red)? to\b|\bwhat is meant by\b"
                            r"|指的是什么|是指什么|是什么意思|的定义|什么是|含义", re.I),
-    NAME: re.compile(r"\bwhich\b|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
+    # "which year" asks a date, not a name
+    NAME: re.compile(r"\bwhich\b(?! (?:year|date|month|day)\b)"
+                     r"|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
                      r"|\bcalled\b|\bnamed\b|\bwhat (?:standard|algorithm|protocol|framework|model|method|tool|law)"
                      r"|哪[种个家款项部类些]|什么(?:算法|标准|协议|技术|模型|方法|机制|框架|名称|工具|法律|平台)"
-                     r"|叫什么|名称|称为|简称", re.I),
+                     r"|\bstands? for\b|\bfull name\b|\bwhat term\b|叫什么|名称|称为|简称|全称|全名|缩写", re.I),
 }
 
 _EN_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "

@@ -61,6 +61,11 @@ def test_questions_say_what_they_ask_for():
     assert NUMBER in asked("The act spares small farms. What yearly acreage threshold defines a small farm?")
     assert LIST in asked("规划把港口分为哪三大类?") and LIST in asked("Which three risks does it name?")
     assert LIST not in asked("2030年我国港口吞吐量达到多少?")
+    # "which year" asks a date, not a name; 何年 a date; 全称 a name
+    assert asked("In which year did the port open?") == frozenset({DATE}) and NAME in asked("Which port opened?")
+    assert DATE in asked("该港口何年开港?") and NAME in asked("该协议的英文全称是什么?")
+    assert NAME in asked("What does FLEX stand for?") and NAME in asked("FLEX是什么的缩写?")
+    assert DEFINITION in asked("What is meant by grounding?") and NUMBER in asked("At what age may a child consent?")
 
 
 def test_the_words_that_only_ask_are_not_looked_for():
