@@ -43,10 +43,13 @@ _EN_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twe
                     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
                     "hundred thousand million billion trillion half dozen percent").split()
 _OFFERS = {
-    PERCENT: re.compile(r"\d\s*%|\bper ?cent\b|百分之|成(?![为立本员功果熟])", re.I),
+    # "三成" is 30%, "三分之一" a third; 成 after no numeral is a verb (形成, 完成)
+    PERCENT: re.compile(r"\d\s*%|\bper ?cent\b|[\d一二三四五六七八九十百千万]分之[\d一二三四五六七八九十百]"
+                        r"|[一二两三四五六七八九十半]成(?![为立本员功果熟])", re.I),
     NUMBER: re.compile(r"\d|\b(?:" + "|".join(_EN_NUMBER_WORDS) + r")\b"
                        r"|\b(?:daily|weekly|monthly|quarterly|annually|yearly|hourly)\b|每[日天周月年季]"
-                       r"|[一二两三四五六七八九十百千万亿]+[个家种项次倍成位条层级类名人所亿万元%]", re.I),
+                       r"|[一二两三四五六七八九十百千万亿]+[个家种项次倍成位条层级类名人所亿万元%]|[一二三四五六七八九十百千万]分之",
+                       re.I),
     DATE: re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*[月日]|\d{4}\s*年"
                      r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
                      re.I),
@@ -63,8 +66,10 @@ _OFFERS = {
 }
 
 
-_DATES = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-                    r"\.? \d{1,2}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d|\b(?:1[89]|20)\d\d\b(?!\s*(?:万|亿|元|%|个|家|人))"
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_DATES = re.compile(rf"\b{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d"
+                    rf"|\b\d{{1,2}} {_MONTH}\.?,? (?:1[89]|20)\d\d"
+                    r"|\b(?:1[89]|20)\d\d\b(?!\s*(?:万|亿|元|%|个|家|人))"
                     r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日", re.I)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import fake_embedder
 from wpkb.ingest.terms import index_term, words
 from wpkb.search.answer import answer
-from wpkb.search.asks import DATE, DEFINITION, LIST, NAME, NUMBER, PERSON, asked, content_words, offered
+from wpkb.search.asks import DATE, DEFINITION, LIST, NAME, NUMBER, PERCENT, PERSON, asked, content_words, offered
 from wpkb.search.evaluate import gold_paths, holds, Question
 from wpkb.search.retrieve import Passage, Query
 from wpkb.search.settings import DEFAULT
@@ -66,6 +66,13 @@ def test_questions_say_what_they_ask_for():
     assert DATE in asked("该港口何年开港?") and NAME in asked("该协议的英文全称是什么?")
     assert NAME in asked("What does FLEX stand for?") and NAME in asked("FLEX是什么的缩写?")
     assert DEFINITION in asked("What is meant by grounding?") and NUMBER in asked("At what age may a child consent?")
+
+
+def test_sentences_say_what_they_offer():
+    assert offered("约三分之一的企业采用了AI。") >= {NUMBER, PERCENT} and PERCENT in offered("八成企业采用了AI。")
+    assert PERCENT not in offered("这已形成共识。")  # 成 after no numeral is a verb
+    assert offered("百分之三十的企业") >= {NUMBER, PERCENT} and offered("千分之五") >= {NUMBER, PERCENT}
+    assert offered("The act took effect on 1 November 2021.") == frozenset({DATE})  # a date is no count
 
 
 def test_the_words_that_only_ask_are_not_looked_for():
