@@ -64,11 +64,15 @@ class Answer:
                              for i, p in self.listed()]}
 
 
-def cheap_scores(cands: list[Candidate], passages: tuple[Passage, ...], settings: Settings) -> np.ndarray:
+def cheap_scores(cands: list[Candidate], passages: tuple[Passage, ...], settings: Settings,
+                 named_report: int | None = None) -> np.ndarray:
     """Every candidate's score by words and kind alone (standard units), less a step for a
-    sentence of another report than the top passage's: retrieval's choice of report is the
-    better-informed one."""
-    other = np.array([passages[c.ref - 1].doc_id != passages[0].doc_id for c in cands], dtype=np.float64)
+    sentence of another report than the top passage's (retrieval's choice of report is the
+    better-informed one), or than the report the question names, when a top page is of it."""
+    home = passages[0].doc_id
+    if named_report is not None and any(p.doc_id == named_report for p in passages[:settings.answer_pages]):
+        home = named_report
+    other = np.array([passages[c.ref - 1].doc_id != home for c in cands], dtype=np.float64)
     return (standardised(np.array([c.bm25 for c in cands])) + settings.kind_weight * np.array([c.kind for c in cands])
             - settings.other_report_step * other)
 
@@ -102,7 +106,7 @@ def answer(query: Query, passages: tuple[Passage, ...], pages: dict[tuple[int, i
     hybrid = mode == "hybrid"
     if not cands:
         return Answer(query.text, (), passages, False if hybrid else None, 0.0 if hybrid else None)
-    cheap = cheap_scores(cands, passages, settings)
+    cheap = cheap_scores(cands, passages, settings, query.named_report)
     ranked = scored(query, cands, cheap, embedder, settings)
     best_score = ranked[0][0]
     chosen: list[tuple[float, Candidate]] = []

@@ -29,11 +29,16 @@ class ReportNames:
                 out[doc_id] = hit / self.total[doc_id]
         return out
 
-    def claimed(self, coverage: dict[int, float], least: float) -> set[str]:
-        """The name terms of the one report a question names clearly (``least`` of its name
-        covered or more, and more than any other report's); empty when none is."""
+    def claimant(self, coverage: dict[int, float], least: float) -> int | None:
+        """The id of the one report a question names clearly (``least`` of its name covered or
+        more, and more than any other report's); None when none is."""
         if not coverage:
-            return set()
+            return None
         top = max(coverage.values())
         best = [doc_id for doc_id, share in coverage.items() if share == top]
-        return self.names[best[0]] if top >= least and len(best) == 1 else set()
+        return best[0] if top >= least and len(best) == 1 else None
+
+    def claimed(self, coverage: dict[int, float], least: float) -> set[str]:
+        """The name terms of the report ``claimant`` finds; empty when none is."""
+        doc_id = self.claimant(coverage, least)
+        return set() if doc_id is None else self.names[doc_id]

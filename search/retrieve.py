@@ -45,6 +45,7 @@ class Query:
     terms: tuple[str, ...] = ()  # index_term of each word
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (word or word pair, index terms)
     named: frozenset[str] = frozenset()  # name terms of the one report the question names clearly
+    named_report: int | None = None  # that report's id
     titles: tuple[tuple[str, ...], ...] = ()  # index terms of each 《title》 the question quotes
 
 
@@ -181,8 +182,9 @@ class Searcher:
             alternatives = [[index_term(w) for w in g] for g in groups]
             asked_names = set(own).union(*alternatives, kinds(question))  # kinds: BM25 leaves them out
             named = self.report_names().coverage(asked_names) if mode == "hybrid" else {}
-            claimed = self.report_names().claimed(named, cfg.name_claim) if named else set()
-            query = replace(query, named=frozenset(claimed))
+            claimant = self.report_names().claimant(named, cfg.name_claim) if named else None
+            claimed = self.report_names().names[claimant] if claimant is not None else set()
+            query = replace(query, named=frozenset(claimed), named_report=claimant)
             titles = [[index_term(w) for w in words(t)] for t in _TITLE.findall(question)]
             query = replace(query, titles=tuple(tuple(t) for t in titles))
             bm25 = bm25_scores(lex, *bm25_query(own, alternatives, claimed, titles), allowed)

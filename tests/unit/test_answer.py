@@ -211,6 +211,12 @@ def test_a_sentence_of_another_report_than_the_top_passages_needs_a_lead_to_win(
     stepped = cheap_scores(cands, passages, DEFAULT)
     steps = {c.ref: round(float(a - b), 6) for c, a, b in zip(cands, flat, stepped)}
     assert steps == {1: 0.0, 2: DEFAULT.other_report_step, 3: 0.0}  # another page of the top report: no step
+    # the question names the second page's report: the step is for the others
+    named = cheap_scores(cands, passages, DEFAULT, named_report=2)
+    steps = {c.ref: round(float(a - b), 6) for c, a, b in zip(cands, flat, named)}
+    assert steps == {1: DEFAULT.other_report_step, 2: 0.0, 3: DEFAULT.other_report_step}
+    # a named report none of the top pages is of leaves the top passage's report the home
+    assert list(cheap_scores(cands, passages, DEFAULT, named_report=7)) == list(stepped)
 
 
 def test_a_question_heading_on_the_page_never_answers():

@@ -69,6 +69,8 @@ def test_only_one_clearly_named_report_claims_its_name_terms():
     assert names.claimed({1: 0.6, 2: 0.3}, 0.7) == set()  # not clearly enough
     assert names.claimed({1: 0.8, 2: 0.8}, 0.7) == set()  # two reports tie
     assert names.claimed({}, 0.7) == set()
+    assert names.claimant({1: 0.9, 2: 0.3}, 0.7) == 1
+    assert names.claimant({1: 0.8, 2: 0.8}, 0.7) is None
 
 
 def test_words_every_report_name_holds_count_for_little():
@@ -150,9 +152,11 @@ def test_a_question_naming_one_of_two_reports_with_the_same_text_finds_that_repo
     with built_searcher(corpus, runner) as searcher:
         for name, path in [("Southbay shipping outlook", "southbay_shipping_outlook.pdf"),
                            ("Northport logistics review", "northport_logistics_review.pdf")]:
-            _, passages = searcher.search(f"According to the {name}, how many containers did the harbour handle?")
+            q, passages = searcher.search(f"According to the {name}, how many containers did the harbour handle?")
             assert passages[0].doc == path
-        _, passages = searcher.search("How many containers did the harbour handle?")
+            assert q.named_report == searcher.document(path).id  # the answer's sentences prefer it too
+        q, passages = searcher.search("How many containers did the harbour handle?")
+        assert q.named_report is None
         assert {p.doc for p in passages[:2]} == {"southbay_shipping_outlook.pdf", "northport_logistics_review.pdf"}
         assert passages[0].score == pytest.approx(passages[1].score)
 
