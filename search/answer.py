@@ -9,10 +9,12 @@ only those few keeps a warm answer fast; the rest could not have won.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..ingest.clean import HAN
 from ..ingest.embed import Embedder
 from .asks import asked
 from .confidence import Evidence, evidence, probability
@@ -20,6 +22,10 @@ from .fusion import standardised
 from .retrieve import Passage, Query
 from .sentences import Candidate, candidates, page_text, weights
 from .settings import DEFAULT, Settings
+
+
+_HAN = re.compile(f"[{HAN}]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -82,10 +88,28 @@ def scored(query: Query, cands: list[Candidate], cheap: np.ndarray, embedder: Em
     """(score, cosine, candidate) of the candidates worth embedding, best first."""
     keep = np.argsort(-cheap, kind="stable")[:settings.sentences_embedded]
     kept = [cands[i] for i in keep]
-    cosines = embedder.passages([c.text for c in kept], light=True) @ query.vector
-    final = cheap[keep] + settings.cosine_weight * standardised(np.asarray(cosines, dtype=np.float64))
+    cosines = np.asarray(embedder.passages([c.text for c in kept], light=True) @ query.vector, dtype=np.float64)
+    centred = language_centred(cosines, [c.text for c in kept], settings.language_centring)
+    final = cheap[keep] + settings.cosine_weight * standardised(centred)
     order = np.argsort(-final, kind="stable")
     return [(float(final[i]), float(cosines[i]), kept[i]) for i in order]
+
+
+def mostly_chinese(text: str) -> bool:
+    return 2 * len(_HAN.findall(text)) > len(_LATIN.findall(text))
+
+
+def language_centred(cosines: np.ndarray, texts: list[str], share: float) -> np.ndarray:
+    """The cosines less ``share`` of how far their language's mean lies from all candidates'
+    mean, when both languages are among them: the model gives a sentence in the question's
+    language a higher cosine, whatever it says."""
+    chinese = np.array([mostly_chinese(t) for t in texts], dtype=bool)
+    if not share or chinese.all() or not chinese.any():
+        return cosines
+    out = cosines.copy()
+    for side in (chinese, ~chinese):
+        out[side] -= share * (cosines[side].mean() - cosines.mean())
+    return out
 
 
 def _widened(p: Passage, page_text: str, spans: list[tuple[int, int]]) -> Passage:

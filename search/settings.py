@@ -33,6 +33,9 @@ class Settings:
     kind_weight: float = 1.0  # bonus (standard units) for holding the kind of thing asked (number, date...)
     cosine_weight: float = 0.25  # the cosine's standard score: the small model adds little beyond the words
     other_report_step: float = 0.5  # less for a sentence of another report than the top passage's (4 of 5 folds)
+    # share of a language's mean cosine (over the six, both languages there) taken off its sentences:
+    # the same gain (one answer) at 0.25-0.75, two lost at 1.0
+    language_centring: float = 0.5
     sentences_embedded: int = 6  # only the best by words and kind are embedded (for speed)
     max_sentences: int = 3
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits

@@ -2,6 +2,7 @@
 retrieved chunk, shown in place, with a probability for the first one."""
 
 import numpy as np
+import pytest
 
 import fake_embedder
 from wpkb.ingest.terms import index_term, words
@@ -359,3 +360,16 @@ def test_k_changes_the_passages_listed_not_the_answer(workspace, runner):
         cited = {s["ref"] for s in got["answer"]}
         assert [p["ref"] for p in got["passages"]] == sorted(set(range(1, k + 1)) | cited)
     assert {s["ref"] for s in answers[1]["answer"]} != {1}  # the answer cites a passage past the first
+
+
+def test_each_languages_cosines_move_towards_all_candidates_mean():
+    from wpkb.search.answer import language_centred
+
+    texts = ["港口吞吐量增长了12%。", "港口新建了三座码头。", "Port traffic grew 12%.", "Three docks were built."]
+    cosines = np.array([0.92, 0.90, 0.86, 0.84])
+    centred = language_centred(cosines, texts, 0.5)
+    # the Chinese pair's mean (0.91) and the English pair's (0.85) each move halfway to 0.88
+    assert centred == pytest.approx([0.905, 0.885, 0.875, 0.855])
+    assert list(language_centred(cosines, texts, 0.0)) == list(cosines)
+    same_language = language_centred(cosines[:2], texts[:2], 0.5)
+    assert list(same_language) == list(cosines[:2])  # one language: nothing to even out
