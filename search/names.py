@@ -37,8 +37,3 @@ class ReportNames:
         top = max(coverage.values())
         best = [doc_id for doc_id, share in coverage.items() if share == top]
         return best[0] if top >= least and len(best) == 1 else None
-
-    def claimed(self, coverage: dict[int, float], least: float) -> set[str]:
-        """The name terms of the report ``claimant`` finds; empty when none is."""
-        doc_id = self.claimant(coverage, least)
-        return set() if doc_id is None else self.names[doc_id]
