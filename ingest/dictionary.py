@@ -4,21 +4,42 @@ whole at every start.
 The copy is jieba's own prefix dictionary (every word with its frequency, every prefix of a
 word with 0) and its total, exactly as jieba builds them, and jieba's own cutting code reads
 it: the cuts are jieba's, only the lookups differ (checked on every chunk of the shared corpus).
+It also holds each word's part-of-speech tag from the same file (n noun, v verb, d adverb…).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import lookup
 
+LAYOUT = 2  # of the stored copy; 2: the words' tags
+
+
+def _dictionary() -> tuple[Path, str]:
+    import jieba
+
+    return Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME), jieba.__version__
+
 
 def _stored_path(cache: Path, dictionary: Path, version: str) -> Path:
     st = dictionary.stat()
-    key = hashlib.sha256(f"{version}|{dictionary}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{version}|{LAYOUT}|{dictionary}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
     return cache / f"jieba-dict-{key}.sqlite"
+
+
+def _tags(dictionary: Path) -> Iterator[tuple[str, str]]:
+    """(word, tag) of each line of jieba's dictionary ("营销 1342 vn"), a word once."""
+    seen = set()
+    with dictionary.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] not in seen:
+                seen.add(parts[0])
+                yield parts[0], parts[2]
 
 
 def tokenizer(cache: Path):
@@ -28,7 +49,8 @@ def tokenizer(cache: Path):
 
     jieba.setLogLevel(logging.WARNING)
     tk = jieba.Tokenizer()
-    path = _stored_path(cache, Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME), jieba.__version__)
+    dictionary, version = _dictionary()
+    path = _stored_path(cache, dictionary, version)
     try:
         store = lookup.Store(path)
         tk.FREQ, tk.total, tk.initialized = store.table("freq"), int(store.meta["total"]), True
@@ -39,5 +61,20 @@ def tokenizer(cache: Path):
         except OSError:
             pass
         tk.initialize()
-        lookup.write_best_effort(path, {"freq": tk.FREQ.items()}, {"total": tk.total})
+        lookup.write_best_effort(path, {"freq": tk.FREQ.items(), "tag": _tags(dictionary)}, {"total": tk.total})
     return tk
+
+
+def tags(cache: Path) -> Mapping[str, str]:
+    """Each dictionary word's part-of-speech tag, read from the stored copy (made by
+    ``tokenizer`` when there is none), or from jieba's file where it cannot be stored."""
+    dictionary, version = _dictionary()
+    path = _stored_path(cache, dictionary, version)
+    try:
+        return lookup.Store(path).table("tag")
+    except lookup.Unreadable:
+        tokenizer(cache)
+    try:
+        return lookup.Store(path).table("tag")
+    except lookup.Unreadable:
+        return dict(_tags(dictionary))

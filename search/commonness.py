@@ -1,7 +1,9 @@
 """How common a word is in general text (wordfreq's small English and Chinese lists, CC BY-SA):
 a question's word that the KB lacks says "the reports don't cover this" the more surely, the
 more often a KB of its size would hold that word by chance. A one-report KB lacks most
-ordinary words (阶段, build); a 30-report KB lacking "Tesla" is telling.
+ordinary words (阶段, build); a 30-report KB lacking "Tesla" is telling. So is one lacking a
+thing's name (光合作用, 亚运会), but not one lacking the verb or adverb a paraphrase brought (留给,
+打出, 宁愿): the reports say the same in other words.
 
 wordfreq takes 0.1 s to import and load; its lists are stored once in the cache as indexed
 SQLite files (ingest/lookup.py) and read a word at a time."""
@@ -46,6 +48,23 @@ def frequency(word: str) -> float:
     """The word's share of the running words of general text in its script's language
     (0 when it is rarer than one in a million, the small lists' floor)."""
     return _table("zh" if is_han(word) else "en").get(word.lower(), 0) / PER
+
+
+@cache
+def _tags() -> Mapping[str, str]:
+    from ..ingest.dictionary import tags
+
+    return tags(cache_dir())
+
+
+def names_a_thing(word: str) -> bool:
+    """Whether the KB's lacking a question word says it is not about that thing: a Chinese word
+    jieba's dictionary tags as a noun, a name or an abbreviation (or does not hold), and any
+    English word, which no tagger here can tell from a verb."""
+    if not is_han(word):
+        return True
+    tag = _tags().get(word)
+    return tag is None or tag[0] in "nj" or tag == "eng"
 
 
 def chance_held(forms: tuple[str, ...], running_words: float) -> float:

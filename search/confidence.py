@@ -16,7 +16,7 @@ FEATURES = (
     "sentence",      # its BM25 share of the question's words
     "page",          # IDF-weighted share of the question's words (or translations) on its page
     "rarest_absent",  # 1 when the question's rarest word is not on that page ("Microsoft's tax rate")
-    "unknown",       # a word of the question nowhere in the KB: how surely a KB this size would hold it
+    "unknown",       # a thing the question names nowhere in the KB: how surely a KB this size would hold it
     "similarity",    # the top passage's cosine to the question
     "lead",          # the top passage's lead over the next page (capped at 3)
     "figures",       # share of the question's figures and years found on the answer's page
@@ -46,7 +46,7 @@ def evidence(question: str, best: Candidate, cosine: float, margin: float, page_
     page, present = _share(w, page_terms)
     rarest = max(range(len(w.groups)), key=lambda i: max(w.groups[i].values()) * w.counted[i], default=None)
     rarest_absent = 0.0 if rarest is None or present[rarest] else 1.0
-    unknown = max((c for c, lack in zip(w.counted, w.lacked) if lack), default=0.0)
+    unknown = max((c for c, telling in zip(w.counted, w.telling) if telling), default=0.0)
     figures = set(_FIGURE.findall(question))
     found = sum(1 for f in figures if f in page_text) / len(figures) if figures else 1.0
     return Evidence((cosine, best.bm25, page, rarest_absent, unknown, top_similarity, min(3.0, top_lead), found,

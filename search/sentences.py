@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..ingest.pieces import pieces, sentences
 from ..ingest.terms import index_term, tokenize
 from .asks import asks_several, counted, counts, offered, type_match
-from .commonness import chance_held
+from .commonness import chance_held, names_a_thing
 from .lexical import idf
 from .priors import heading_run, reference_lines, source_line
 from .retrieve import Passage, Query
@@ -39,6 +39,8 @@ class Weights:
     # per group, how much it counts in the shares: 1, or for a word the KB lacks, the chance
     # that a KB of its size would hold it (commonness.py): lacking 阶段 says little in one report
     counted: tuple[float, ...]
+    # per group: lacked, and a thing's name (commonness.names_a_thing), not a paraphrase's verb
+    telling: tuple[bool, ...] = ()
 
     @property
     def total(self) -> float:
@@ -74,7 +76,8 @@ def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
     kept = [(g, f) for g, f in groups if not query.named.intersection(g)] or groups
     lacked = tuple(not any(g.values()) for g, _ in kept)
     return Weights(tuple({t: idf(df, n_chunks) for t, df in g.items()} for g, _ in kept), lacked,
-                   tuple(chance_held(f, kb_words) if lack else 1.0 for (_, f), lack in zip(kept, lacked)))
+                   tuple(chance_held(f, kb_words) if lack else 1.0 for (_, f), lack in zip(kept, lacked)),
+                   tuple(lack and any(names_a_thing(x) for x in f) for (_, f), lack in zip(kept, lacked)))
 
 
 def bm25(w: Weights, terms: list[str], avg_len: float, k1: float, b: float) -> float:

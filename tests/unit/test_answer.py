@@ -287,6 +287,23 @@ def test_a_word_the_kb_lacks_counts_against_the_answer_as_surely_as_a_kb_that_si
     assert large.confidence < small.confidence
 
 
+def test_only_a_lacked_word_that_names_a_thing_counts_as_unknown():
+    page = "2030年该省茶叶产量为4200吨。"
+    # a paraphrase's verb the reports never use says nothing about whether they answer it
+    verb = ask("2030年该省为茶农留给了多少吨茶叶?", page, page, df={"留给": 0}, kb_words=3_000_000)
+    noun = ask("2030年该省的咖啡产量是多少吨?", page, page, df={"咖啡": 0}, kb_words=3_000_000)
+    assert verb.evidence.as_dict()["unknown"] == 0.0
+    assert noun.evidence.as_dict()["unknown"] > 0.99
+
+
+def test_a_thing_is_named_by_a_chinese_noun_or_name_and_by_any_english_word():
+    from wpkb.search.commonness import names_a_thing
+
+    assert names_a_thing("光合作用") and names_a_thing("北京") and names_a_thing("ethanol")
+    assert not names_a_thing("留给") and not names_a_thing("宁愿")
+    assert names_a_thing("齉齾")  # not in jieba's dictionary: a name, as often as not
+
+
 def test_evidence_is_held_by_a_sentence_that_contains_it_or_lies_inside_it():
     assert holds("到 2030 年,智能客服的市场规模预计将达到 420 亿元。", "智能客服的市场规模预计将达到420亿元")
     assert holds("挑战一:数据孤岛", "挑战一:数据孤岛,跨部门协同困难")  # 8+ characters inside the evidence

@@ -150,6 +150,7 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
     try:
         assert cedict.tables().en2zh["market"]  # parsed, used, not kept
         assert dictionary.tokenizer(tmp_path / "cache").lcut("营销市场") == ["营销", "市场"]
+        assert dictionary.tags(tmp_path / "cache")["留给"] == "v"  # read from jieba's file
     finally:
         cedict.tables.cache_clear()
     assert not list((tmp_path / "cache").glob("*.sqlite")) and not list((tmp_path / "cache").glob(".*tmp"))
@@ -166,6 +167,9 @@ def test_a_damaged_stored_table_is_made_again(tmp_path):
     stored.write_bytes(b"not a database")
     assert dictionary.tokenizer(cache).lcut("营销市场") == ["营销", "市场"]  # loaded whole, stored again
     assert dictionary.tokenizer(cache).FREQ.get("营销") == first.FREQ["营销"]
+    assert dictionary.tags(cache).get("留给") == "v" and dictionary.tags(cache).get("营销") == "vn"
+    stored.write_bytes(b"not a database")
+    assert dictionary.tags(cache).get("留给") == "v"  # the copy made again for the tags too
 
 
 def test_word_frequencies_are_stored_once_and_a_damaged_store_is_made_again(tmp_path, monkeypatch):
