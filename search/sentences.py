@@ -40,7 +40,7 @@ class Weights:
     # that a KB of its size would hold it (commonness.py): lacking 阶段 says little in one report
     counted: tuple[float, ...]
     # per group: lacked, and a thing's name (commonness.names_a_thing), not a paraphrase's verb
-    telling: tuple[bool, ...] = ()
+    telling: tuple[bool, ...]
 
     @property
     def total(self) -> float:
