@@ -35,11 +35,11 @@ class Weights:
     """IDF of each of the question's words (or its translations) in the KB."""
 
     groups: tuple[dict[str, float], ...]
-    lacked: tuple[bool, ...]  # per group: no chunk of the KB holds the word or a translation
     # per group, how much it counts in the shares: 1, or for a word the KB lacks, the chance
     # that a KB of its size would hold it (commonness.py): lacking 阶段 says little in one report
     counted: tuple[float, ...]
-    # per group: lacked, and a thing's name (commonness.names_a_thing), not a paraphrase's verb
+    # per group: no chunk of the KB holds the word or a translation, and it names a thing
+    # (commonness.names_a_thing), not a paraphrase's verb
     telling: tuple[bool, ...]
 
     @property
@@ -75,7 +75,7 @@ def weights(query: Query, doc_freq, n_chunks: int, kb_words: float) -> Weights:
             groups = [gf for gf in groups if gf not in inside] + [merged]
     kept = [(g, f) for g, f in groups if not query.named.intersection(g)] or groups
     lacked = tuple(not any(g.values()) for g, _ in kept)
-    return Weights(tuple({t: idf(df, n_chunks) for t, df in g.items()} for g, _ in kept), lacked,
+    return Weights(tuple({t: idf(df, n_chunks) for t, df in g.items()} for g, _ in kept),
                    tuple(chance_held(f, kb_words) if lack else 1.0 for (_, f), lack in zip(kept, lacked)),
                    tuple(lack and any(names_a_thing(x) for x in f) for (_, f), lack in zip(kept, lacked)))
 
