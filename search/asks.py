@@ -8,8 +8,8 @@ import re
 
 from ..ingest.clean import HAN
 
-NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION, LIST = ("number", "date", "person", "name", "percent", "definition",
-                                                        "list")
+NUMBER, DATE, PERSON, NAME, PERCENT, DEFINITION, LIST, RANK = ("number", "date", "person", "name", "percent",
+                                                              "definition", "list", "rank")
 
 _SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many percent\b"
           r"|百分之|比例|占比|比重|百分比|渗透率|增长率|增速|份额")
@@ -19,23 +19,26 @@ _ASKS = {
                        r"|frequently)\b|\b(?:at )?what (?:number|amount|rate|ratio|size|value|age)\b"
                        r"|(?:^|[.?!] )what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount"
                        r"|total|threshold|limit|minimum|maximum|cap)\b"
-                       r"|多少|几(?![乎何])|多大|多高|多长|多久|规模|数量|阈值|上限|下限", re.I),
+                       r"|多少|(?<!第)几(?![乎何])|多大|多高|多长|多久|规模|数量|阈值|上限|下限", re.I),
     # "When …?" asks a date unless it only opens a clause the question's own wh-word follows
     # ("When shipping a crate abroad, which form …?")
     DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
                      r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
                      r"|哪一?年|哪一?天|哪一?月|何时|何年|什么时候|几月|几号|日期|年份", re.I),
     PERSON: re.compile(r"\bwho(?:m|se)?\b|谁|哪位|何人", re.I),
+    # a place in an order: "排名第几", "what rank", "which place did it take"
+    RANK: re.compile(r"第几|排名(?:多少|怎样|如何)|名次|\bwhat (?:rank|ranking|place|position)\b"
+                     r"|\b(?:which|what) place\b|\bhow (?:did|does|do) .+ rank\b|\branks?(?:ed)? where\b", re.I),
     # "how does X define Y" asks a definition; "what threshold defines Y" asks the threshold
     DEFINITION: re.compile(r"^what (?:is|are) (?:an? )?[\w-]+(?: [\w-]+)?\?$|^define\b|\bdefinition\b"
                            r"|\bhow (?:is|are|was|were|does|do|did) .+ defined?\b"
                            r"|\bwhat does .+ mean\b|\brefer(?:s|red)? to\b|\bwhat is meant by\b"
                            r"|指的是什么|是指什么|是什么意思|的定义|什么是|含义", re.I),
     # "which year" asks a date, not a name
-    NAME: re.compile(r"\bwhich\b(?! (?:year|date|month|day)\b)"
+    NAME: re.compile(r"\bwhich\b(?! (?:year|date|month|day|place|rank|position)\b)"
                      r"|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
                      r"|\bcalled\b|\bnamed\b|\bwhat (?:standard|algorithm|protocol|framework|model|method|tool|law)"
-                     r"|哪[种个家款项部类些]|什么(?:算法|标准|协议|技术|模型|方法|机制|框架|名称|工具|法律|平台)"
+                     r"|哪[种个家款项部类些]|(?<!为)什么[^\s\d，。,?？]{0,4}?(?:算法|标准|协议|技术|模型|方法|机制|框架|名称|工具|法律|平台|机构|公司)"
                      r"|\bstands? for\b|\bfull name\b|\bwhat term\b|叫什么|名称|称为|简称|全称|全名|缩写", re.I),
 }
 
@@ -50,9 +53,15 @@ _OFFERS = {
                        r"|\b(?:daily|weekly|monthly|quarterly|annually|yearly|hourly)\b|每[日天周月年季]"
                        r"|[一二两三四五六七八九十百千万亿]+[个家种项次倍成位条层级类名人所亿万元%]|[一二三四五六七八九十百千万]分之",
                        re.I),
-    DATE: re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*[月日]|\d{4}\s*年"
+    # a year (also a decade, 1990s, 九十年代, or in Chinese numerals, 二〇二一年), a month, a day
+    DATE: re.compile(r"\b(?:1[89]|20)\d\d(?:'?s)?\b|\d{1,2}\s*[月日]|\d{4}\s*年|[〇零一二三四五六七八九]{4}年"
+                     r"|(?:\d0|[一二三四五六七八九]十)年代|[上本]世纪"
                      r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
                      re.I),
+    # a place in an order: 第四 (not a chapter's or clause's number), fourth, 3rd, No. 1
+    RANK: re.compile(r"第[一二三四五六七八九十百\d]+(?![章节条款篇卷部期届次\d.])"
+                     r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
+                     r"|top \d+|no\. ?\d+|number (?:one|two|three|\d+))\b|首位|榜首|冠军", re.I),
     DEFINITION: re.compile(r"\brefers? to\b|\bis defined as\b|\bmeans\b|\bis (?:a|an|the) (?:process|method|way|term)\b"
                            r"|是指|指的是|是一种|被定义为|定义为|即是|意思是", re.I),
     # two capitalised words in a row not at the start ("Giulio Polerio"), or a Chinese name after a title word

@@ -7,7 +7,8 @@ import pytest
 import fake_embedder
 from wpkb.ingest.terms import index_term, words
 from wpkb.search.answer import answer
-from wpkb.search.asks import DATE, DEFINITION, LIST, NAME, NUMBER, PERCENT, PERSON, asked, content_words, offered
+from wpkb.search.asks import (DATE, DEFINITION, LIST, NAME, NUMBER, PERCENT, PERSON, RANK, asked, content_words,
+                              offered)
 from wpkb.search.evaluate import gold_paths, holds, Question
 from wpkb.search.retrieve import Passage, Query
 from wpkb.search.settings import DEFAULT
@@ -74,6 +75,28 @@ def test_sentences_say_what_they_offer():
     assert PERCENT not in offered("这已形成共识。")  # 成 after no numeral is a verb
     assert offered("百分之三十的企业") >= {NUMBER, PERCENT} and offered("千分之五") >= {NUMBER, PERCENT}
     assert offered("The act took effect on 1 November 2021.") == frozenset({DATE})  # a date is no count
+
+
+def test_a_place_in_an_order_is_asked_and_offered_as_a_rank_not_a_count():
+    assert asked("该港口的吞吐量在全球排名第几?") == frozenset({RANK})  # 第几 asks no figure
+    assert asked("What rank did the port hold?") == frozenset({RANK}) and RANK in asked("How did the port rank?")
+    assert NAME not in asked("Which place did the port take?")
+    assert RANK in offered("该港口吞吐量位居全球第四。") and RANK in offered("The port ranked fourth.")
+    assert RANK not in offered("见第三章。") and NUMBER in asked("吞吐量增长了几倍?")
+
+
+def test_the_sentence_that_holds_the_asked_rank_wins_over_one_with_a_figure():
+    page = ("这份报告由行业协会在每年年初编制并对外发布。"
+            "港口2030年的全年吞吐量预计将达到3亿吨左右。"
+            "论全年吞吐量,这个港口在亚洲各港口中位居第四。")
+    ans = ask("港口的吞吐量排名第几?", page, page[:22])
+    assert "第四" in ans.sentences[0].text
+
+
+def test_a_kind_named_after_a_word_between_is_still_asked_and_a_decade_is_a_date():
+    assert NAME in asked("该协议使用什么加密算法?") and NAME not in asked("为什么采用该协议?")
+    assert DATE in offered("该技术于九十年代提出。") and DATE in offered("二〇二一年发布。")
+    assert DATE in offered("It was first proposed in the 1990s.")
 
 
 def test_the_words_that_only_ask_are_not_looked_for():
