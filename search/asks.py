@@ -16,14 +16,15 @@ _SHARE = (r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow many
 _ASKS = {
     PERCENT: re.compile(_SHARE, re.I),  # a share is a number too: asked() adds NUMBER
     NUMBER: re.compile(r"\bhow (?:many|much|large|big|far|long|often|fast|high|heavy|old|tall|wide|deep"
-                       r"|frequently)\b|\b(?:at )?what (?:number|amount|rate|ratio|size|value|age)\b"
+                       r"|frequently)\b|\b(?:at )?what (?:number|amount|rate|ratio|size|age)\b"
                        r"|(?:^|[.?!] )what\b.*\b(?:rate|accuracy|percentage|share|revenue|cost|price|number|amount"
-                       r"|total|threshold|limit|minimum|maximum|cap)\b"
+                       r"|total|threshold|limit|minimum|maximum|cap|size|income|profit|score|salary|fine|penalty|fee"
+                       r"|budget|volume|capacity|population|average|median)\b|\bwhat (?:is|was|were) the (?:\w+ )?value of\b"
                        r"|多少|(?<!第)几(?![乎何])|多大|多高|多长|多久|规模|数量|阈值|上限|下限", re.I),
     # "When …?" asks a date unless it only opens a clause the question's own wh-word follows
     # ("When shipping a crate abroad, which form …?")
     DATE: re.compile(r"^when\b(?!.*\b(?:what|which|who|whom|how)\b)|\bwhen (?:did|was|is|were|will|does|do|has|had)\b"
-                     r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b"
+                     r"|\b(?:what|which) (?:year|date|month|day)\b|\bin what year\b|\bsince when\b|\bdeadline\b"
                      r"|哪一?年|哪一?天|哪一?月|何时|何年|什么时候|几月|几号|日期|年份", re.I),
     PERSON: re.compile(r"\bwho(?:m|se)?\b|谁|哪位|何人", re.I),
     # a place in an order: "排名第几", "what rank", "which place did it take"
@@ -39,7 +40,9 @@ _ASKS = {
                      r"|\bwhat (?:is|are|was|were) (?:the )?(?:name|names|acronym|abbreviation)\b"
                      r"|\bcalled\b|\bnamed\b|\bwhat (?:standard|algorithm|protocol|framework|model|method|tool|law)"
                      r"|哪[种个家款项部类些]|(?<!为)什么[^\s\d，。,?？]{0,4}?(?:算法|标准|协议|技术|模型|方法|机制|框架|名称|工具|法律|平台|机构|公司)"
-                     r"|\bstands? for\b|\bfull name\b|\bwhat term\b|叫什么|名称|称为|简称|全称|全名|缩写", re.I),
+                     r"|\bstands? for\b|\bfull name\b|\bwhat term\b|叫什么|名称|称为|简称|全称|全名|缩写"
+                     r"|(?<![该这此])(?:机构|公司|企业|单位|组织|部门|平台|标准|算法|协议|框架|工具|产品)"
+                     r"(?:是|叫)(?:什么|哪)", re.I),
 }
 
 _EN_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -111,7 +114,8 @@ def asked(question: str) -> frozenset[str]:
 
 # A question that asks for several things ("哪三大类", "哪几个步骤", "which two risks", "what are
 # the main challenges"): a list of the points, even as headings, may be its answer.
-_SEVERAL = re.compile(r"哪[几两三四五六七八九十]|哪些|几[个大种类项点方面]|分为|划分|包括哪"
+_SEVERAL = re.compile(r"哪[几两三四五六七八九十]|哪些|几[个大种类项点方面]|分为|划分|包括哪|分别是"
+                      r"|[两三四五六七八九]大[^，。,?？]{0,8}(?:是什么|有哪|包括)"
                       r"|\bwhich (?:two|three|four|five|six|seven)\b"
                       r"|\bwhat are (?:the )?(?:\w+ )?(?:two|three|four|five|main|key)\b|\blist\b", re.I)
 

@@ -99,6 +99,14 @@ def test_a_kind_named_after_a_word_between_is_still_asked_and_a_decade_is_a_date
     assert DATE in offered("It was first proposed in the 1990s.")
 
 
+def test_what_a_question_asks_is_read_from_the_thing_it_names():
+    assert NUMBER in asked("What is the projected market size by 2030?") and NUMBER in asked("What fine was imposed?")
+    assert NUMBER in asked("What was the value of the deal?") and asked("What value does AI bring to brands?") == frozenset()
+    assert DATE in asked("What is the deadline for compliance?")
+    assert NAME in asked("该报告的发布机构是什么?") and NAME not in asked("该协议是什么?")
+    assert LIST in asked("隐私计算的三大技术路线是什么?") and LIST in asked("三种方案分别是什么?")
+
+
 def test_the_words_that_only_ask_are_not_looked_for():
     ws = content_words(words("该协议采用哪种安全算法?谁提出的?用了几种?"))
     assert {"协议", "采用", "安全", "算法"} <= set(ws)
