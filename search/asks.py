@@ -74,6 +74,7 @@ _OFFERS = {
     NAME: re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9]*[_\-/][A-Z0-9][A-Za-z0-9_\-/]*|[A-Z]+\d+[A-Za-z]*"
                      r"|[A-Z]{2,}(?:/[A-Z]+)? ?\d[\d\-.:]*[A-Z]?)(?![A-Za-z0-9])"
                      r"|(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z][a-z]+)+"
+                     r"|(?<![A-Za-z])(?:[a-z]+[A-Z]|[A-Z][a-z]+[A-Z])[A-Za-z]*"  # a capital inside a word: ChatGPT, iPhone
                      r"|《[^》]+》|“[^”]{2,20}”|\"[^\"]{2,20}\""),
 }
 

@@ -121,6 +121,8 @@ def test_a_date_is_not_the_count_a_how_many_question_asks_for():
     assert NUMBER not in offered("On December 8, 2011, the agency hosted a workshop.")
     assert NUMBER in offered("After the workshop the agency received eighty public comments.")
     assert NAME in offered("该系统采用的是SHA_256。") and NAME in offered("It follows NIST 800-88.")
+    assert NAME in offered("该系统采用TensorFlow框架。") and NAME in offered("the iPhone maker")
+    assert NAME not in offered("GDP grew.") and NAME not in offered("The Bank said so.")
 
 
 def test_a_how_many_question_prefers_the_figure_that_counts_what_it_asks_about():
