@@ -111,14 +111,6 @@ def base_forms(word: str, vocab) -> list[str]:
             if w.endswith(suffix) and len(b := w[: len(w) - len(suffix)] + repl) >= least and b != w and b in vocab]
 
 
-def plural_forms(word: str, vocab) -> list[str]:
-    """The word's plurals that are in vocab: CEDICT glosses a mass noun's everyday word in the
-    plural (成本 "costs", 商品 "goods"), so the singular's own entries miss it."""
-    w = word.lower()
-    forms = [w + "s", w + "es"] + ([w[:-1] + "ies"] if w.endswith("y") and len(w) > 2 else [])
-    return [f for f in forms if f in vocab]
-
-
 def is_english_word(word: str) -> bool:
     """In the glosses, as written or after dropping a common inflection ("-ly" too)."""
     w = word.lower()

@@ -10,7 +10,7 @@ with one.
 
 from __future__ import annotations
 
-from ..ingest.cedict import base_forms, plural_forms, tables
+from ..ingest.cedict import base_forms, tables
 from ..ingest.terms import index_term, is_chinese
 
 from .lexical import Lexical
@@ -33,11 +33,10 @@ def _candidates(term: str) -> list[str]:
     if " " in term:
         return t.en2zh.get(term, [])
     # An inflected word's own entry is often a rare sense ("used" -> 中古, "services" ->
-    # 劳务), so the base form's entries are candidates too, and a noun's plural's (成本 is
-    # glossed "costs", never "cost"). CEDICT also often glosses the
+    # 劳务), so the base form's entries are candidates too. CEDICT also often glosses the
     # everyday word in two ("医疗 /medical treatment/"), so the entries whose two-word gloss
     # holds the word are candidates as well.
-    forms = [term] + base_forms(term, t.english) + plural_forms(term, t.english)
+    forms = [term] + base_forms(term, t.english)
     return [c for f in forms for c in NUMBER_WORDS.get(f, []) + t.en2zh.get(f, []) + t.in_glosses.get(f, [])]
 
 

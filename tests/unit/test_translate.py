@@ -69,12 +69,6 @@ def test_an_adverb_also_takes_its_adjectives_entries():
     assert "容易" in translations(["easily"], Index({"容易": 6}))
 
 
-def test_a_singular_also_takes_the_entries_glossed_in_its_plural():
-    # CEDICT glosses 成本 "costs" and 商品 "goods", never "cost" or "good".
-    assert "成本" in translations(["cost"], Index({"成本": 30, "费用": 5}))
-    assert "商品" in translations(["good"], Index({"商品": 12}))
-
-
 def test_a_short_word_ending_in_ly_is_no_adverb():
     # "early" is no form of "ear" (耳朵).
     assert "耳朵" not in translations(["early"], Index({"耳朵": 9, "早期": 2}))
