@@ -41,9 +41,9 @@ class Settings:
     margin: float = 2.0  # a further sentence is shown within this of the best (standard units); 1.0 showed fewer hits
     # -- confidence: a logistic model over confidence.FEATURES (in that order), fitted on the 137 dev
     # questions over the full and the seed-only KB by `bench/fit_answer.py --margin 2.0 --precision 0.95`
-    confidence_weights: tuple[float, ...] = (8.002, -1.449, 2.354, 0.267, -3.445, 2.958, 0.810, 1.876, 0.202,
-                                             0.774)
-    confidence_bias: float = -13.435
+    confidence_weights: tuple[float, ...] = (8.412, -1.433, 2.336, 0.265, -3.451, 2.585, 0.810, 1.876, 0.200,
+                                             0.780)
+    confidence_bias: float = -13.463
     confident_at: float = 0.66  # lowest probability whose confident dev answers are >= 95% right
 
     def as_dict(self) -> dict:
