@@ -136,13 +136,17 @@ def asks_several(question: str) -> bool:
 _FOOTNOTE = re.compile(r"(?<=[A-Za-z][.,;:])\d{1,3}(?=\s|$)|(?<=[a-z])\d{1,2}(?=[.,;:]?\s)")
 
 
-def offered(sentence: str) -> frozenset[str]:
-    """The kinds of thing the sentence holds. A date is no count: "On December 8, 2011" offers a
-    date, not the number a "how many" question asks for; nor is a footnote mark."""
-    kinds = {kind for kind, pattern in _OFFERS.items() if kind != NUMBER and pattern.search(sentence)}
-    if _LISTS.search(sentence):
+def offered(sentence: str, among: frozenset[str] | None = None) -> frozenset[str]:
+    """The kinds of thing the sentence holds, of ``among`` (by default every kind): a question's
+    answer sentences are only looked at for what it asks, and the patterns cost more than the
+    rest of the words' scores. A date is no count: "On December 8, 2011" offers a date, not the
+    number a "how many" question asks for; nor is a footnote mark."""
+    def wanted(kind: str) -> bool:
+        return among is None or kind in among
+    kinds = {kind for kind, pattern in _OFFERS.items() if kind != NUMBER and wanted(kind) and pattern.search(sentence)}
+    if wanted(LIST) and _LISTS.search(sentence):
         kinds.add(LIST)
-    if _OFFERS[NUMBER].search(_DATES.sub(" ", _FOOTNOTE.sub(" ", sentence))):
+    if wanted(NUMBER) and _OFFERS[NUMBER].search(_DATES.sub(" ", _FOOTNOTE.sub(" ", sentence))):
         kinds.add(NUMBER)
     return frozenset(kinds)
 

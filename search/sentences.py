@@ -102,7 +102,7 @@ def units(query: Query) -> tuple[str, ...]:
 def kind_share(asks: frozenset[str], counted_units: tuple[str, ...], sentence: str) -> float:
     """The share of what the question asks for that the sentence holds: each kind of thing
     (number, date…) and, for a "how many X" question, a figure that counts X."""
-    share = type_match(asks, offered(sentence))
+    share = type_match(asks, offered(sentence, asks))
     if not counted_units:
         return share
     n = len(asks) or 1

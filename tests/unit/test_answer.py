@@ -107,6 +107,14 @@ def test_what_a_question_asks_is_read_from_the_thing_it_names():
     assert LIST in asked("隐私计算的三大技术路线是什么?") and LIST in asked("三种方案分别是什么?")
 
 
+def test_a_sentence_looked_at_for_some_kinds_offers_those_it_holds_of_them():
+    sentence = "2021年，三家公司的《数据报告》列出成本、速度和风险,位居第四。"
+    every = offered(sentence)
+    assert every >= {DATE, NUMBER, NAME, LIST, RANK}
+    for among in ({NUMBER}, {DATE, RANK}, {PERSON}, set()):
+        assert offered(sentence, frozenset(among)) == every & among
+
+
 def test_the_words_that_only_ask_are_not_looked_for():
     ws = content_words(words("该协议采用哪种安全算法?谁提出的?用了几种?"))
     assert {"协议", "采用", "安全", "算法"} <= set(ws)
