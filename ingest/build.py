@@ -19,6 +19,7 @@ from .extract import MAX_OCR_PAGES, Page, title_of
 from .files import text_sha
 from .kb import KB
 from .legacy import convert, remove_old_files
+from .merge import next_merge
 from .manifest import (DB, check_compatible, legacy, no_kb, read_committed, read_manifest, set_aside, terms_current,
                        write_lock)
 from .pieces import piece_texts
@@ -229,8 +230,10 @@ def _build(corpus: Path, kb_dir: Path, model: str | None, settings: ChunkSetting
         report.skipped += [(f, "not a PDF; wpkb indexes .pdf files only") for f in others]
     report.skipped += [p for p in problems if only_rel is None or p[0] in only_rel]
     stale_terms = manifest is not None and not full and not terms_current(manifest)
+    # a build stopped between its commit and the merges after it left them to do
+    merges_due = manifest is not None and not full and next_merge(manifest) is not None
     nothing = not (plan.process or plan.remove or plan.rename or plan.touch or plan.forget_skipped
-                   or full or manifest is None or stale_terms)
+                   or full or manifest is None or stale_terms or merges_due)
     state = sentence_state(kb_dir, ref.id)
     if sentence_vectors is None and state is None and (full or manifest is None):
         sentence_vectors = True  # a new KB embeds them unless told not to; an older one keeps its way

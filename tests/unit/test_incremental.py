@@ -271,6 +271,24 @@ def test_each_build_adds_a_segment_and_merges_keep_them_few(workspace, monkeypat
     assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(5)}
 
 
+def test_merges_a_stopped_build_left_undone_are_done_by_the_next_one(workspace, monkeypatch):
+    from wpkb.ingest import merge
+
+    corpus, kb = workspace
+    make_pdf(corpus / "n0.pdf", [["Page number 0 talks about comets and their tails."]])
+    run(corpus, kb)
+    assert len(manifest.read_manifest(kb).segments) == 2
+    # as a build killed after its commit and before the merge that commit called for leaves it
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
+    report = run(corpus, kb)
+    assert not report.added and not report.changed  # no report changed, yet the merge is done
+    m = manifest.read_manifest(kb)
+    assert len(m.segments) == 1
+    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == [m.segments[0].bm25_dir,
+                                                                                m.segments[0].faiss_file]
+    assert "n0.pdf" in check_consistent(kb)
+
+
 # six pages of their own words: pages alike but for a figure would be one running header
 LIGHTHOUSE_PAGES = [[f"The lighthouse at Alexandria {fact}."] for fact in (
     "stood for seventeen centuries", "was built under Ptolemy", "burned a fire at night",
