@@ -19,9 +19,9 @@ from .extract import MAX_OCR_PAGES, Page, title_of
 from .files import text_sha
 from .kb import KB
 from .legacy import convert, remove_old_files
-from .merge import next_merge
 from .manifest import (DB, check_compatible, legacy, no_kb, read_committed, read_manifest, set_aside, terms_current,
                        write_lock)
+from .merge import next_merge
 from .pieces import piece_texts
 from .plan import Plan, make_plan, relative, scan
 from .progress import Progress
