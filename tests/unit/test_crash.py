@@ -12,7 +12,7 @@ from conftest import make_pdf
 from wpkb.ingest.cache import CACHE
 from wpkb.ingest.manifest import read_manifest
 from wpkb.search.retrieve import Searcher
-from test_incremental import check_consistent
+from test_incremental import check_consistent, segment_files
 
 KILLS = 24
 # The CLI in a process of its own, on the fake model as the in-process tests are, and
@@ -85,8 +85,8 @@ def test_sigkill_at_random_moments_never_breaks_the_kb(workspace, tmp_path):
     assert check_consistent(kb) == new
     m = read_manifest(kb)
     assert len(m.segments) == 1
-    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == [m.segments[0].bm25_dir,
-                                                                                m.segments[0].faiss_file]
+    on_disk, listed = segment_files(kb, m)
+    assert on_disk == listed
 
 
 def test_two_concurrent_builds_never_interleave(workspace):

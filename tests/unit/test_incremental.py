@@ -30,6 +30,13 @@ def check_consistent(kb_dir):
         kb.close()
 
 
+def segment_files(kb_dir, m=None):
+    """(the segment files in the KB folder, those its manifest ``m`` lists), each sorted."""
+    m = m or manifest.read_manifest(kb_dir)
+    return (sorted(p.name for p in kb_dir.iterdir() if p.name.startswith("seg-")),
+            sorted(name for s in m.segments for name in (s.faiss_file, s.bm25_dir)))
+
+
 def run(corpus, kb, **kw):
     return build(corpus, kb, **kw)
 
@@ -158,8 +165,8 @@ def test_failed_commit_leaves_the_previous_kb(workspace, monkeypatch):
     with pytest.raises(OSError):
         run(corpus, kb)
     assert manifest.read_manifest(kb) == before
-    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == sorted(
-        name for s in before.segments for name in (s.faiss_file, s.bm25_dir))  # the half-written one is gone
+    on_disk, listed = segment_files(kb, before)
+    assert on_disk == listed  # the half-written one is gone
     assert check_consistent(kb) == {"en_digest.pdf", "zh_report.pdf"}
     monkeypatch.undo()
     assert run(corpus, kb).added == ["extra.pdf"]
@@ -264,8 +271,8 @@ def test_each_build_adds_a_segment_and_merges_keep_them_few(workspace, monkeypat
         counts.append(len(manifest.read_manifest(kb).segments))
     assert counts[:2] == [2, 3] and max(counts) == 3  # one segment per build, merged past three
     m = manifest.read_manifest(kb)
-    on_disk = sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-"))
-    assert on_disk == sorted(name for s in m.segments for name in (s.faiss_file, s.bm25_dir))
+    on_disk, listed = segment_files(kb, m)
+    assert on_disk == listed
     firsts = [s.first_id for s in m.segments]
     assert firsts == sorted(firsts) and all(a.last_id < b.first_id for a, b in zip(m.segments, m.segments[1:]))
     assert check_consistent(kb) >= {f"n{i}.pdf" for i in range(5)}
@@ -284,8 +291,8 @@ def test_merges_a_stopped_build_left_undone_are_done_by_the_next_one(workspace, 
     assert not report.added and not report.changed  # no report changed, yet the merge is done
     m = manifest.read_manifest(kb)
     assert len(m.segments) == 1
-    assert sorted(p.name for p in kb.iterdir() if p.name.startswith("seg-")) == [m.segments[0].bm25_dir,
-                                                                                m.segments[0].faiss_file]
+    on_disk, listed = segment_files(kb, m)
+    assert on_disk == listed
     assert "n0.pdf" in check_consistent(kb)
 
 
