@@ -19,16 +19,14 @@ from . import lookup
 LAYOUT = 2  # of the stored copy; 2: the words' tags
 
 
-def _dictionary() -> tuple[Path, str]:
+def _dictionary(cache: Path) -> tuple[Path, Path]:
+    """jieba's dictionary file, and where its stored copy lives in ``cache``."""
     import jieba
 
-    return Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME), jieba.__version__
-
-
-def _stored_path(cache: Path, dictionary: Path, version: str) -> Path:
+    dictionary = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
     st = dictionary.stat()
-    key = hashlib.sha256(f"{version}|{LAYOUT}|{dictionary}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
-    return cache / f"jieba-dict-{key}.sqlite"
+    key = f"{jieba.__version__}|{LAYOUT}|{dictionary}|{st.st_size}|{st.st_mtime_ns}"
+    return dictionary, cache / f"jieba-dict-{hashlib.sha256(key.encode()).hexdigest()[:12]}.sqlite"
 
 
 def _tags(dictionary: Path) -> Iterator[tuple[str, str]]:
@@ -49,8 +47,7 @@ def tokenizer(cache: Path):
 
     jieba.setLogLevel(logging.WARNING)
     tk = jieba.Tokenizer()
-    dictionary, version = _dictionary()
-    path = _stored_path(cache, dictionary, version)
+    dictionary, path = _dictionary(cache)
     try:
         store = lookup.Store(path)
         tk.FREQ, tk.total, tk.initialized = store.table("freq"), int(store.meta["total"]), True
@@ -68,8 +65,7 @@ def tokenizer(cache: Path):
 def tags(cache: Path) -> Mapping[str, str]:
     """Each dictionary word's part-of-speech tag, read from the stored copy (made by
     ``tokenizer`` when there is none), or from jieba's file where it cannot be stored."""
-    dictionary, version = _dictionary()
-    path = _stored_path(cache, dictionary, version)
+    dictionary, path = _dictionary(cache)
     try:
         return lookup.Store(path).table("tag")
     except lookup.Unreadable:
